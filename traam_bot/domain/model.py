@@ -1,0 +1,99 @@
+"""Plain domain records shared by every layer (no I/O, no framework types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    academie: str
+    discipline: str
+    theme: str
+    phase: str
+    year: str
+    region: str = ""
+    room: str | None = None
+    archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: str
+    name: str
+    role: str
+    email: str
+    matrix_id: str | None = None
+    archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The content of config/traam.yaml once validated."""
+
+    region: str
+    year: str
+    projects: tuple[Project, ...]
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One structured line of an update: kind is fait / a_faire / blocage / besoin."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    id: int
+    project_id: str
+    number: int  # 1, 2, 3… per project
+    author: str  # Matrix user id
+    author_name: str  # display name at the time of posting
+    room_id: str
+    event_id: str
+    text: str
+    created_at: datetime  # aware, UTC
+    edited_at: datetime | None = None
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def has_blocker(self) -> bool:
+        return any(s.kind in ("blocage", "besoin") for s in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A text message addressed to the bot, already stripped of reply fallback."""
+
+    room_id: str
+    event_id: str
+    sender: str
+    body: str
+    timestamp: datetime  # aware, UTC
+    is_direct: bool = False
+    mentions_bot: bool = False
+    thread_root: str | None = None  # event id of the thread root, if in a thread
+    reply_to: str | None = None  # event id this message replies to, if any
+    sender_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler wants said: the adapter turns it into an m.notice reply.
+
+    `plain` and `html` are already rendered; build them with domain.render so
+    user-provided text is escaped in exactly one place.
+    """
+
+    plain: str
+    html: str
+    reaction: str | None = None  # e.g. "✅" on the answered message
+    extra: tuple[Reply, ...] = field(default=())  # follow-up messages, sent in order
+
+    def messages(self) -> list[Reply]:
+        return [self, *self.extra]
