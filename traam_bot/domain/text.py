@@ -1,0 +1,61 @@
+"""French text helpers: accent/case folding and French date formatting."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from unidecode import unidecode
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, turn typographic apostrophes/quotes into spaces."""
+    return unidecode(text).lower()
+
+
+def words(text: str) -> list[str]:
+    """Folded alphanumeric words: "L’égalité filles-garçons" -> [l, egalite, filles, garcons]."""
+    return [w for w in _SPLIT.split(fold(text)) if w]
+
+
+def format_date(moment: datetime, tz: ZoneInfo) -> str:
+    """"lundi 1 décembre 2025" in the given time zone."""
+    local = moment.astimezone(tz)
+    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def format_time(moment: datetime, tz: ZoneInfo) -> str:
+    """"9h00", "17h30"."""
+    local = moment.astimezone(tz)
+    return f"{local.hour}h{local.minute:02d}"
+
+
+def format_datetime(moment: datetime, tz: ZoneInfo) -> str:
+    """"lundi 1 décembre 2025 à 9h00"."""
+    return f"{format_date(moment, tz)} à {format_time(moment, tz)}"
+
+
+def format_short_date(moment: datetime, tz: ZoneInfo) -> str:
+    """"01/12/2025", for tables and CSV."""
+    return moment.astimezone(tz).strftime("%d/%m/%Y")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary before `limit` characters, marking the cut with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip() + "…"
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """"1 mise à jour", "3 mises à jour"."""
+    return f"{n} {singular if n < 2 else (plural_form or singular + 's')}"
