@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +98,41 @@ class Reply:
 
     def messages(self) -> list[Reply]:
         return [self, *self.extra]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """An m.replace edit of an earlier message."""
+
+    room_id: str
+    event_id: str
+    sender: str
+    target: str  # event id of the edited message
+    body: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    room_id: str
+    event_id: str
+    sender: str
+    target: str  # event id of the redacted message
+    timestamp: datetime
+
+
+class RoomView(Protocol):
+    """What handlers may ask about the room a message came from (implemented by matrix/)."""
+
+    room_id: str
+    is_direct: bool
+
+    def is_member(self, user_id: str) -> bool: ...
+
+    def display_name(self, user_id: str) -> str: ...
+
+    async def power_level(self, user_id: str) -> int | None:
+        """Current power level, or None when it cannot be read (callers must then deny)."""
+        ...
+
+    async def can_notify_room(self, user_id: str) -> bool: ...

@@ -1,0 +1,94 @@
+"""Shared unit-test fixtures: the real 2025-2026 Bourgogne-Franche-Comté directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from traam_bot.domain.model import Contact, Project
+
+REGION = "Bourgogne-Franche-Comté"
+YEAR = "2025-2026"
+
+
+def _project(pid: str, academie: str, discipline: str, theme: str, phase: str) -> Project:
+    return Project(
+        id=pid,
+        academie=academie,
+        discipline=discipline,
+        theme=theme,
+        phase=phase,
+        year=YEAR,
+        region=REGION,
+    )
+
+
+SEED_PROJECTS: tuple[Project, ...] = (
+    _project(
+        "besancon-arts-plastiques-ia",
+        "Besançon",
+        "Arts plastiques",
+        "Intelligence artificielle et arts plastiques",
+        "Parcours de formation",
+    ),
+    _project(
+        "besancon-lettres-ia",
+        "Besançon",
+        "Lettres",
+        "Les intelligences artificielles en lettres : quels usages ? Quelles plus-values "
+        "pédagogiques ? Quels points de vigilance ?",
+        "Année 1",
+    ),
+    _project(
+        "besancon-documentation-ia",
+        "Besançon",
+        "Documentation",
+        "Développer une culture de l’IA par les pédagogies actives",
+        "Année 1",
+    ),
+    _project(
+        "besancon-nsi-egalite",
+        "Besançon",
+        "NSI",
+        "L’égalité filles garçons",
+        "Année 1",
+    ),
+    _project(
+        "dijon-technologie-projet",
+        "Dijon",
+        "Technologie",
+        "Mobiliser le numérique dans la conduite de projets en technologique",
+        "Année 1",
+    ),
+    _project(
+        "dijon-eps-explicite",
+        "Dijon",
+        "EPS",
+        "Rendre les apprentissages plus explicites avec les outils numériques",
+        "Année 1",
+    ),
+)
+
+SEED_CONTACTS: tuple[Contact, ...] = (
+    Contact(
+        id="floria-dufoux",
+        name="Floria DUFOUX",
+        role="Chargée d’animation du réseau des IAN",
+        email="floria.dufoux@region-academique-bourgogne-franche-comte.fr",
+    ),
+    Contact(
+        id="julie-marchaland",
+        name="Julie MARCHALAND",
+        role="Référente TraAM",
+        email="julie.marchaland@region-academique-bourgogne-franche-comte.fr",
+    ),
+)
+
+
+@pytest.fixture
+def projects() -> tuple[Project, ...]:
+    return SEED_PROJECTS
+
+
+@pytest.fixture
+def contacts() -> tuple[Contact, ...]:
+    return SEED_CONTACTS

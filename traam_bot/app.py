@@ -1,0 +1,136 @@
+"""Composition root: builds settings, database, services, Matrix runtime; starts and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+
+from traam_bot.commands.router import Router
+from traam_bot.config import Settings, load_directory
+from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.matrix.runtime import Runtime
+from traam_bot.matrix.send import Sender
+from traam_bot.matrix.session import open_session
+from traam_bot.services.container import Services
+from traam_bot.services.directory import DirectoryService
+from traam_bot.store.database import Database, upgrade
+from traam_bot.store.directory_repo import DirectoryRepo
+from traam_bot.store.state_repo import StateRepo
+
+log = logging.getLogger(__name__)
+
+SYNC_TOKEN_KEY = "sync_token"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def build_services(settings: Settings, db: Database) -> Services:
+    directory = DirectoryService(DirectoryRepo(db))
+    await directory.refresh()
+    return Services(settings=settings, directory=directory, state=StateRepo(db), clock=utcnow)
+
+
+async def prepare_database(settings: Settings) -> Database:
+    """Migrations then directory import: what `run` does before connecting."""
+    await upgrade(settings.database.url)
+    db = Database(settings.database.url)
+    repo = DirectoryRepo(db)
+    report = await repo.import_directory(load_directory(settings.directory))
+    if report.changed:
+        log.info("directory imported: %d added, %d updated, %d archived",
+                 len(report.added), len(report.updated), len(report.archived))
+    return db
+
+
+class BotSink:
+    """Receives what the Matrix runtime delivers and turns it into replies and records."""
+
+    def __init__(self, services: Services, router: Router, sender: Sender) -> None:
+        self.services = services
+        self.router = router
+        self.sender = sender
+        self.state = services.state
+
+    async def handled(self, event_ids: list[str]) -> set[str]:
+        return await self.state.handled(event_ids)
+
+    async def on_event(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+        if isinstance(event, Incoming):
+            event = _with_context(event, room)
+            reply = await self.router.handle(event, room)
+            if reply is not None:
+                await self.sender.reply(event.room_id, reply, event, key=event.event_id)
+        await self.state.mark_handled(event.event_id, event.room_id, "done",
+                                      self.services.clock())
+
+    async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
+        await self.state.set_room(room_id, joined_at_ms)
+        directory = self.services.directory
+        project = directory.configured_project(aliases)
+        if project is not None and directory.project_for_room(room_id) is None:
+            await directory.link(room_id, project.id, "config", self.services.clock())
+            log.info("room %s linked to %s from the directory", room_id, project.id)
+
+    async def on_left(self, room_id: str) -> None:
+        await self.state.set_left(room_id, True)
+
+    async def joined_at(self, room_id: str) -> int | None:
+        row = (await self.state.rooms()).get(room_id)
+        return row.joined_at if row else None
+
+    async def load_token(self) -> str | None:
+        return await self.state.get(SYNC_TOKEN_KEY)
+
+    async def save_token(self, token: str) -> None:
+        await self.state.set(SYNC_TOKEN_KEY, token)
+
+
+def _with_context(event: Incoming, room: RoomView) -> Incoming:
+    from dataclasses import replace
+
+    return replace(event, is_direct=room.is_direct, sender_name=room.display_name(event.sender))
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
+                  ready: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM when no event is given)."""
+    db = await prepare_database(settings)
+    m = settings.matrix
+    client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
+                                access_token=m.access_token, device_id=m.device_id,
+                                device_name=m.device_name)
+    try:
+        services = await build_services(settings, db)
+        sender = Sender(client)
+        sink = BotSink(services, Router(services), sender)
+        localpart = m.user_id.split(":", 1)[0].lstrip("@")
+        runtime = Runtime(client, sink, settings.servers, display_names=(localpart,))
+        stop = stop or _signal_event()
+        stopper = asyncio.ensure_future(_propagate(stop, runtime.stopping))
+        if ready is not None:
+            asyncio.ensure_future(_propagate(runtime.synced_once, ready))
+        await services.state.prune_ledger(services.clock())
+        log.info("traam-bot connected as %s", m.user_id)
+        await runtime.run()
+        stopper.cancel()
+    finally:
+        await client.close()  # never logout(): the device and its keys stay valid
+        await db.close()
+    log.info("traam-bot stopped cleanly")
+
+
+async def _propagate(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
+
+
+def _signal_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,143 @@
+"""Command line: argument parsing, logging, and one clear line on stderr for any failure."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from traam_bot.config import ConfigError, load_directory, load_settings
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+DEFAULT_CONFIG = "config/bot.yaml"
+
+
+class FrenchParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        match = re.search(r"invalid choice: '([^']*)'", message)
+        if match:
+            message = f"commande inconnue « {match.group(1)} »"
+        elif "required" in message:
+            message = "commande incomplète"
+        self.exit(EXIT_USAGE, f"traam-bot : {message} (voir traam-bot --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchParser(prog="traam-bot", description="Bot Matrix du réseau TraAM.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
+    verbs = parser.add_subparsers(dest="verb", metavar="commande", parser_class=FrenchParser)
+    verbs.required = True
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", default=DEFAULT_CONFIG, help="fichier de configuration")
+        return p
+
+    with_config(verbs.add_parser("run", help="lance le bot"))
+    db = verbs.add_parser("db", help="base de données")
+    db_verbs = db.add_subparsers(dest="db_verb", metavar="action", parser_class=FrenchParser)
+    db_verbs.required = True
+    with_config(db_verbs.add_parser("upgrade", help="applique les migrations"))
+    directory = verbs.add_parser("directory", help="annuaire des projets et contacts")
+    dir_verbs = directory.add_subparsers(dest="dir_verb", metavar="action",
+                                         parser_class=FrenchParser)
+    dir_verbs.required = True
+    with_config(dir_verbs.add_parser("import", help="importe l'annuaire dans la base"))
+    export = with_config(verbs.add_parser("export", help="bilan de l'année (md ou csv)"))
+    export.add_argument("--format", choices=("md", "csv"), default="md")
+    export.add_argument("--year", default=None, help="année, par ex. 2025-2026")
+    export.add_argument("--out", default=None, help="fichier de sortie (défaut : écran)")
+    demo = verbs.add_parser("demo", help="conversation de démonstration sur un Synapse jetable")
+    demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+async def _db_upgrade(args: argparse.Namespace) -> int:
+    from traam_bot.store.database import upgrade
+
+    settings = load_settings(args.config)
+    await upgrade(settings.database.url)
+    print("Base de données à jour.")
+    return EXIT_OK
+
+
+async def _directory_import(args: argparse.Namespace) -> int:
+    from traam_bot.store.database import Database, upgrade
+    from traam_bot.store.directory_repo import DirectoryRepo
+
+    settings = load_settings(args.config)
+    directory = load_directory(settings.directory)
+    await upgrade(settings.database.url)
+    db = Database(settings.database.url)
+    try:
+        report = await DirectoryRepo(db).import_directory(directory)
+    finally:
+        await db.close()
+    print(f"Annuaire importé : {len(directory.projects)} projets, "
+          f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
+          f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "
+          f"{report.unchanged} inchangés).")
+    return EXIT_OK
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from traam_bot.app import run_bot
+
+    await run_bot(load_settings(args.config))
+    return EXIT_OK
+
+
+async def _export(args: argparse.Namespace) -> int:
+    from traam_bot.export import export
+
+    return await export(load_settings(args.config), args.format, args.year, args.out)
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from traam_bot.demo import run_demo
+
+    return await run_demo(keep=args.keep)
+
+
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Coroutine[Any, Any, int]]:
+    if args.verb == "db":
+        return _db_upgrade
+    if args.verb == "directory":
+        return _directory_import
+    return {"run": _run, "export": _export, "demo": _demo}[args.verb]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not args.verbose else logging.INFO)
+    try:
+        return asyncio.run(_handler(args)(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:  # the one place that turns any failure into one line
+        print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
+        logging.getLogger(__name__).debug("details", exc_info=True)
+        return EXIT_FAIL
+
+
+def _explain(exc: BaseException) -> str:
+    from traam_bot.matrix.session import MatrixStartError
+    from traam_bot.store.database import StoreError
+
+    if isinstance(exc, ConfigError):
+        return f"configuration invalide : {exc}"
+    if isinstance(exc, (MatrixStartError, StoreError)):
+        return str(exc)
+    return f"erreur inattendue ({type(exc).__name__}) : {exc}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

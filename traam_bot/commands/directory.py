@@ -1,0 +1,129 @@
+"""Directory commands: !aide, !projets, !projet, !contacts, and free-text questions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from traam_bot.commands.registry import Context, Registry, UsageError, help_reply
+from traam_bot.domain.model import Contact, Project, Reply
+from traam_bot.domain.questions import classify
+from traam_bot.domain.render import B, Code, Doc, I, text_reply
+from traam_bot.domain.search import ProjectIndex, match_contacts
+from traam_bot.domain.text import plural
+
+ABOUT = (
+    "Les TraAM (travaux académiques mutualisés) sont des projets d’enseignants, pilotés par "
+    "la DNE et l’IGÉSR, pour expérimenter en classe des usages pédagogiques du numérique et "
+    "les mutualiser entre académies. Ils produisent des scénarios pédagogiques indexés sur "
+    "Édubase et des parcours d’autoformation M@gistère. Au niveau national : environ "
+    "700 enseignants, 18 disciplines et plus de 120 équipes."
+)
+
+
+def register(registry: Registry) -> None:
+    @registry.command("aide", aliases=("help",), help="affiche cette aide")
+    async def aide(ctx: Context) -> Reply:
+        return await help_reply(registry, ctx)
+
+    @registry.command("projets", aliases=("projects",), usage="[filtres…]",
+                      help="liste les projets (filtres : académie, discipline, mots du thème, "
+                           "année)", examples=("projets dijon", "projets IA"))
+    async def projets(ctx: Context) -> Reply:
+        filters = ctx.args.split()
+        index = ctx.services.directory.index
+        return projects_reply(index.match(filters), " ".join(filters), index)
+
+    @registry.command("projet", aliases=("project",), usage="<id ou mots>",
+                      help="fiche d’un projet et ses dernières mises à jour",
+                      examples=("projet besancon-nsi-egalite", "projet lettres"))
+    async def projet(ctx: Context) -> Reply:
+        if not ctx.args:
+            raise UsageError("Précisez le projet voulu.")
+        index = ctx.services.directory.index
+        project = index.find(ctx.args)
+        if project is None:
+            return not_found(ctx.args, index.suggest(ctx.args), ctx.prefix)
+        return await project_card(ctx, project)
+
+    @registry.command("contacts", aliases=("contact",), usage="[mots]",
+                      help="les contacts de la DRANE (nom, rôle, courriel)",
+                      examples=("contacts référente",))
+    async def contacts(ctx: Context) -> Reply:
+        found = match_contacts(ctx.services.directory.contacts, ctx.args.split())
+        if not found:
+            return text_reply(f"Aucun contact ne correspond à « {ctx.args} ». "
+                              f"Tapez {ctx.prefix}contacts pour les voir tous.")
+        return contacts_doc(found).reply()
+
+
+def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex) -> Reply:
+    if not projects:
+        suggestion = index.suggest(query) if query else None
+        return not_found(query, suggestion, "!")
+    head = plural(len(projects), "projet")
+    doc = Doc().para(f"{head} " + (f"pour « {query} » :" if query else ":"))
+    for p in projects:
+        doc.item(B(p.discipline), f" — académie de {p.academie} — « {p.theme} » — "
+                 f"{p.phase} ", Code(p.id))
+    return doc.reply()
+
+
+def not_found(query: str, suggestion: Project | None, prefix: str) -> Reply:
+    doc = Doc().para(f"Aucun projet ne correspond à « {query} ».")
+    if suggestion is not None:
+        doc.para("Vouliez-vous dire ", B(f"{suggestion.discipline} ({suggestion.academie})"),
+                 " ? ", Code(f"{prefix}projet {suggestion.id}"))
+    else:
+        doc.para(f"Tapez {prefix}projets pour voir la liste complète.")
+    return doc.reply()
+
+
+async def project_card(ctx: Context, project: Project) -> Reply:
+    directory = ctx.services.directory
+    rooms = directory.rooms_of(project.id) or ([project.room] if project.room else [])
+    doc = Doc().para(B(f"{project.discipline} — académie de {project.academie}"),
+                     " ", Code(project.id))
+    doc.item("Thème : ", I(project.theme))
+    doc.item(f"Phase : {project.phase} ({project.year})")
+    doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))
+    recent = getattr(ctx.services, "recent_updates", None)
+    if recent is not None:
+        doc.extend(await recent(project))
+    return doc.reply()
+
+
+def contacts_doc(contacts: Sequence[Contact]) -> Doc:
+    doc = Doc().para("Vos contacts à la DRANE :")
+    for c in contacts:
+        doc.item(B(c.name), f" — {c.role} — {c.email}")
+    return doc
+
+
+def about_doc(prefix: str) -> Doc:
+    return Doc().para(ABOUT).para(
+        f"Tapez {prefix}projets pour voir les projets de la région, "
+        f"{prefix}contacts pour savoir qui contacter.")
+
+
+def capabilities(prefix: str) -> Reply:
+    return Doc().para(
+        "Je n’ai pas compris votre question. Je peux vous renseigner sur les projets TraAM "
+        "et les contacts de la DRANE, par exemple : « Quels sont les projets de l’académie "
+        "de Dijon ? », « Qui est la référente TraAM ? » ou « C’est quoi les TraAM ? ». "
+        f"Tapez {prefix}aide pour la liste des commandes.").reply()
+
+
+def answer_question(ctx: Context) -> Reply:
+    """Free text in a direct chat or with a mention: projects, contacts, about, or help."""
+    directory = ctx.services.directory
+    intent = classify(ctx.incoming.body, directory.projects, directory.contacts)
+    if intent.kind == "projects":
+        query = " ".join(intent.filters)
+        return projects_reply(directory.index.match(list(intent.filters)), query,
+                              directory.index)
+    if intent.kind == "contacts":
+        found = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
+        return contacts_doc(found).reply()
+    if intent.kind == "about":
+        return about_doc(ctx.prefix).reply()
+    return capabilities(ctx.prefix)

@@ -1,0 +1,239 @@
+"""The supervised sync loop: invites, joins, leaves and timeline events -> EventSink."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    InviteMemberEvent,
+    JoinError,
+    JoinResponse,
+    MegolmEvent,
+    SyncResponse,
+)
+
+from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.matrix.events import parse_event
+from traam_bot.matrix.rooms import NioRoomView, invite_allowed, is_direct_room
+from traam_bot.matrix.send import Sender
+
+log = logging.getLogger(__name__)
+
+SYNC_FILTER = {
+    "room": {
+        "timeline": {"limit": 100},
+        "state": {"lazy_load_members": False},
+        "ephemeral": {"types": []},
+    },
+    "presence": {"types": []},
+}
+
+
+class EventSink(Protocol):
+    """What the application does with what arrives; the runtime only transports."""
+
+    async def handled(self, event_ids: list[str]) -> set[str]: ...
+    async def on_event(self, event: Incoming | Edit | Redaction, room: RoomView) -> None: ...
+    async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None: ...
+    async def on_left(self, room_id: str) -> None: ...
+    async def joined_at(self, room_id: str) -> int | None: ...
+    async def load_token(self) -> str | None: ...
+    async def save_token(self, token: str) -> None: ...
+
+
+class Backoff:
+    """Exponential backoff with jitter, capped, reset on success."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0) -> None:
+        self.base, self.cap, self.failures = base, cap, 0
+
+    def next(self) -> float:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class Runtime:
+    def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
+                 display_names: tuple[str, ...] = (), concurrency: int = 16) -> None:
+        self.client = client
+        self.sink = sink
+        self.sender = Sender(client)
+        self.allowed_servers = allowed_servers
+        self.names = display_names
+        self._limit = asyncio.Semaphore(concurrency)
+        self.stopping = asyncio.Event()
+        self.synced_once = asyncio.Event()
+
+    # ------------------------------------------------------------------ loop
+    async def run(self) -> None:
+        token = await self.sink.load_token()
+        first, backoff = True, Backoff()
+        while not self.stopping.is_set():
+            resp = await self._sync_once(token, full_state=first and token is not None)
+            if resp is None:
+                return  # stop requested during the long poll
+            if not isinstance(resp, SyncResponse):
+                delay = backoff.next()
+                log.warning("sync failed (%s); retrying in %.1f s", _describe(resp), delay)
+                await self._sleep(delay)
+                continue
+            backoff.reset()
+            await self._crypto_housekeeping()
+            await self._process(resp, history=token is None)
+            token = resp.next_batch
+            await self.sink.save_token(token)
+            first = False
+            self.synced_once.set()
+
+    async def _sync_once(self, token: str | None, full_state: bool) -> Any:
+        task = asyncio.ensure_future(self.client.sync(
+            timeout=30_000, since=token, full_state=full_state or None,
+            sync_filter=SYNC_FILTER))
+        stop = asyncio.ensure_future(self.stopping.wait())
+        done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task not in done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return None
+        try:
+            return task.result()
+        except (ClientError, TimeoutError, OSError) as exc:
+            return exc
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _crypto_housekeeping(self) -> None:
+        c = self.client
+        for needed, call in (
+            (c.should_upload_keys, c.keys_upload),
+            (c.should_query_keys, c.keys_query),
+        ):
+            if needed:
+                await _checked(call)
+        if c.should_claim_keys:
+            await _checked(lambda: c.keys_claim(c.get_users_for_key_claiming()))
+        await _checked(c.send_to_device_messages)
+
+    # ------------------------------------------------------------ processing
+    async def _process(self, resp: SyncResponse, history: bool) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            await self._on_invite(room_id, info.invite_state)
+        for room_id, info in resp.rooms.leave.items():
+            if _own_membership_left(info.timeline.events, self.client.user_id):
+                await self._guard(self.sink.on_left(room_id), room_id)
+        batches = []
+        for room_id, info in resp.rooms.join.items():
+            events = await self._new_events(room_id, info.timeline.events)
+            if events and not history:
+                batches.append((room_id, events))
+        ids = [e.source["event_id"] for _r, evs in batches for e in evs
+               if "event_id" in e.source]
+        done = await self.sink.handled(ids)
+        await asyncio.gather(*(self._room_batch(r, evs, done) for r, evs in batches))
+
+    async def _new_events(self, room_id: str, events: list[Any]) -> list[Any]:
+        """Events after our own join; nothing from before the bot was in the room."""
+        me = self.client.user_id
+        for i in range(len(events) - 1, -1, -1):
+            src = events[i].source
+            if (src.get("type") == "m.room.member" and src.get("state_key") == me
+                    and (src.get("content") or {}).get("membership") == "join"
+                    and (src.get("unsigned") or {}).get("prev_content", {}).get("membership")
+                    != "join"):
+                ts = int(src.get("origin_server_ts") or 0)
+                await self._guard(self.sink.on_joined(room_id, self._aliases(room_id), ts),
+                                  room_id)
+                return events[i + 1:]
+        joined = await self.sink.joined_at(room_id)
+        if joined is None:
+            return events
+        return [e for e in events if int(e.source.get("origin_server_ts") or 0) >= joined]
+
+    async def _room_batch(self, room_id: str, events: list[Any], done: set[str]) -> None:
+        async with self._limit:
+            room = self.client.rooms.get(room_id)
+            view = NioRoomView(room, room_id, self.sender, is_direct_room(room))
+            for ev in events:
+                if self.stopping.is_set():
+                    return  # the token is not saved, so these come back after restart
+                if isinstance(ev, MegolmEvent):
+                    log.warning("cannot decrypt %s in %s (no room key)", ev.event_id, room_id)
+                    continue
+                if ev.source.get("event_id") in done:
+                    continue
+                parsed = parse_event(room_id, ev.source, self.client.user_id, self.names)
+                if parsed is not None:
+                    await self._guard(self.sink.on_event(parsed, view), room_id, parsed.event_id)
+
+    async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
+        inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
+                        and e.state_key == self.client.user_id), None)
+        if not invite_allowed(inviter, self.allowed_servers):
+            log.info("refusing invite to %s from %s", room_id, inviter)
+            await _checked(lambda: self.client.room_leave(room_id))
+            return
+        for attempt in range(5):
+            resp = await _checked(lambda: self.client.join(room_id))
+            if isinstance(resp, JoinResponse):
+                log.info("joined %s (invited by %s)", room_id, inviter)
+                return
+            await self._sleep(min(30, 2 ** attempt))
+        log.error("could not join %s", room_id)
+
+    def _aliases(self, room_id: str) -> tuple[str, ...]:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return (room_id,)
+        names = [room_id, room.canonical_alias or "", *getattr(room, "alt_aliases", [])]
+        return tuple(n for n in names if n)
+
+    async def _guard(self, coro: Awaitable[Any], room_id: str, event_id: str = "") -> None:
+        """A failing handler is logged and never stops the sync loop."""
+        try:
+            await coro
+        except Exception:
+            log.exception("handler failed for event %s in %s", event_id or "-", room_id)
+
+
+def _own_membership_left(events: list[Any], me: str) -> bool:
+    return any(e.source.get("type") == "m.room.member" and e.source.get("state_key") == me
+               and (e.source.get("content") or {}).get("membership") in ("leave", "ban")
+               for e in events)
+
+
+async def _checked(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a nio call, turning transport exceptions and error responses into a log line."""
+    try:
+        resp = await call()
+    except (ClientError, TimeoutError, OSError) as exc:
+        log.warning("matrix call failed: %s", type(exc).__name__)
+        return None
+    if isinstance(resp, list):
+        return resp
+    if hasattr(resp, "status_code") and getattr(resp, "message", None) is not None:
+        log.warning("matrix call refused: %s", _describe(resp))
+    return resp
+
+
+def _describe(resp: Any) -> str:
+    if isinstance(resp, BaseException):
+        return type(resp).__name__
+    return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
+
+
+__all__ = ["Backoff", "EventSink", "JoinError", "Runtime"]

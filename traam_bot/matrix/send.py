@@ -1,0 +1,113 @@
+"""Reply -> m.notice content (pure) and checked, idempotent, paced sending."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from typing import Any
+
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    ErrorResponse,
+    RoomGetStateEventResponse,
+    RoomSendResponse,
+)
+
+from traam_bot.domain.model import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    def __init__(self, message: str, status: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def notice_content(reply: Reply, answered: Incoming | None, msgtype: str = "m.notice") -> dict[str, Any]:
+    """The event content for one message of a reply, related to the answered event."""
+    content: dict[str, Any] = {
+        "msgtype": msgtype,
+        "body": reply.plain,
+        "format": "org.matrix.custom.html",
+        "formatted_body": reply.html,
+        "m.mentions": {},
+    }
+    if answered is not None:
+        relation: dict[str, Any] = {"m.in_reply_to": {"event_id": answered.event_id}}
+        if answered.thread_root:
+            relation.update(rel_type="m.thread", event_id=answered.thread_root,
+                            is_falling_back=False)
+        content["m.relates_to"] = relation
+    return content
+
+
+def reaction_content(event_id: str, key: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+
+
+def txn_id(*parts: str) -> str:
+    """Deterministic transaction id: a resend after a crash is deduplicated by the server."""
+    return "traam-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+class Sender:
+    """Every call checked: errors retried with backoff (429 waits what the server asks)."""
+
+    def __init__(self, client: AsyncClient, attempts: int = 5) -> None:
+        self.client = client
+        self.attempts = attempts
+
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any],
+                   txn: str) -> str:
+        delay = 1.0
+        for attempt in range(1, self.attempts + 1):
+            try:
+                resp = await self.client.room_send(room_id, event_type, content, tx_id=txn,
+                                                   ignore_unverified_devices=True)
+            except (ClientError, TimeoutError, OSError) as exc:
+                resp = None
+                error: str = type(exc).__name__
+            if isinstance(resp, RoomSendResponse):
+                return resp.event_id
+            if isinstance(resp, ErrorResponse):
+                error = f"{resp.status_code} {resp.message}"
+                if resp.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE"):
+                    raise SendError(error, resp.status_code)
+                wait = (resp.retry_after_ms or 0) / 1000 or delay
+            else:
+                wait = delay
+            log.warning("send to %s failed (%s), attempt %d", room_id, error, attempt)
+            await asyncio.sleep(wait + random.uniform(0, 0.25))
+            delay = min(delay * 2, 30)
+        raise SendError(f"échec d'envoi dans {room_id}")
+
+    async def reply(self, room_id: str, reply: Reply, answered: Incoming | None,
+                    key: str, msgtype: str = "m.notice") -> list[str]:
+        """Send a reply (and its follow-ups) plus its reaction; `key` makes it idempotent."""
+        sent: list[str] = []
+        if reply.reaction and answered is not None:
+            await self.send(room_id, "m.reaction",
+                            reaction_content(answered.event_id, reply.reaction),
+                            txn_id(key, "reaction", reply.reaction))
+        for i, part in enumerate(reply.messages()):
+            content = notice_content(part, answered, msgtype)
+            sent.append(await self.send(room_id, "m.room.message", content,
+                                        txn_id(key, "msg", str(i))))
+        return sent
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        return await self.send(room_id, "m.reaction", reaction_content(event_id, key),
+                               txn_id(event_id, "reaction", key))
+
+    async def state_event(self, room_id: str, event_type: str, state_key: str = "") -> dict | None:
+        try:
+            resp = await self.client.room_get_state_event(room_id, event_type, state_key)
+        except (ClientError, TimeoutError, OSError):
+            return None
+        if isinstance(resp, RoomGetStateEventResponse):
+            return resp.content
+        return None

@@ -1,0 +1,112 @@
+"""Builds the nio client: one login ever, then the same token, device and E2EE store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
+from nio.crypto import ENCRYPTION_ENABLED
+
+log = logging.getLogger(__name__)
+
+CREDENTIALS_FILE = "credentials.json"
+
+
+class MatrixStartError(Exception):
+    """The bot cannot start talking to Matrix; message is for the operator."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user_id: str
+    device_id: str
+    access_token: str
+
+
+def _read_credentials(store: Path) -> Credentials | None:
+    try:
+        data = json.loads((store / CREDENTIALS_FILE).read_text(encoding="utf-8"))
+        return Credentials(data["user_id"], data["device_id"], data["access_token"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        raise MatrixStartError(f"fichier d'identifiants illisible : {store / CREDENTIALS_FILE}")
+
+
+def _write_credentials(store: Path, creds: Credentials) -> None:
+    path = store / CREDENTIALS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(creds.__dict__), encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def new_client(homeserver: str, user_id: str, store_path: str, device_id: str = "") -> AsyncClient:
+    if not ENCRYPTION_ENABLED:
+        raise MatrixStartError("chiffrement indisponible (vodozemac absent) : démarrage refusé")
+    Path(store_path).mkdir(parents=True, exist_ok=True)
+    config = AsyncClientConfig(
+        encryption_enabled=True,
+        store_sync_tokens=False,  # the bot saves its own token, after handling a batch
+        max_timeouts=1,  # connection errors come back to our supervised loop
+        request_timeout=60,
+    )
+    return AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
+                       config=config)
+
+
+async def open_session(homeserver: str, user_id: str, store_path: str, *, password: str | None,
+                       access_token: str | None, device_id: str | None,
+                       device_name: str) -> AsyncClient:
+    """Log in once with the password; later starts reuse the stored token and device."""
+    store = Path(store_path)
+    creds = _read_credentials(store) if store.exists() else None
+    if creds is None and access_token:
+        if not device_id:
+            raise MatrixStartError("matrix.device_id est requis avec matrix.access_token")
+        creds = Credentials(user_id, device_id, access_token)
+    if creds is not None and creds.user_id != user_id:
+        raise MatrixStartError(
+            f"le dossier {store} contient la session de {creds.user_id}, pas de {user_id}")
+    try:
+        client = new_client(homeserver, user_id, store_path,
+                            creds.device_id if creds else "")
+        if creds is not None:
+            client.restore_login(creds.user_id, creds.device_id, creds.access_token)
+            await _check_token(client)
+        else:
+            await _login(client, password or "", device_name, store)
+    except MatrixStartError:
+        raise
+    except OSError as exc:  # ClientConnectionError subclasses OSError
+        raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} ({exc})") from None
+    except TimeoutError:
+        raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
+    if client.olm is None:
+        await client.close()
+        raise MatrixStartError("magasin de clés E2EE inutilisable : démarrage refusé "
+                               "(le bot n'enverra jamais de texte clair dans un salon chiffré)")
+    return client
+
+
+async def _login(client: AsyncClient, password: str, device_name: str, store: Path) -> None:
+    resp = await client.login(password=password, device_name=device_name)
+    if not isinstance(resp, LoginResponse):
+        await client.close()
+        raise MatrixStartError(f"connexion refusée pour {client.user_id} : {resp.message}")
+    _write_credentials(store, Credentials(resp.user_id, resp.device_id, resp.access_token))
+    log.info("logged in as %s, new device %s", resp.user_id, resp.device_id)
+
+
+async def _check_token(client: AsyncClient) -> None:
+    resp = await client.whoami()
+    if not isinstance(resp, WhoamiResponse):
+        await client.close()
+        raise MatrixStartError(
+            f"jeton d'accès refusé par le serveur ({resp.status_code}) : supprimez "
+            f"{CREDENTIALS_FILE} du dossier store_path pour vous reconnecter")
+    log.info("session restored for %s, device %s", client.user_id, client.device_id)

@@ -1,0 +1,19 @@
+"""The services a command handler can reach, built once by app.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from traam_bot.config import Settings
+from traam_bot.services.directory import DirectoryService
+from traam_bot.store.state_repo import StateRepo
+
+
+@dataclass
+class Services:
+    settings: Settings
+    directory: DirectoryService
+    state: StateRepo
+    clock: Callable[[], datetime]

@@ -1,0 +1,108 @@
+"""Projects, contacts and room links: import of the directory file and lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+from sqlalchemy import select
+
+from traam_bot.domain.model import Contact, Directory, Project
+from traam_bot.store.database import Database
+from traam_bot.store.models import ContactRow, ProjectRow, RoomLinkRow
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.archived)
+
+
+def project_of(row: ProjectRow) -> Project:
+    return Project(id=row.id, academie=row.academie, discipline=row.discipline, theme=row.theme,
+                   phase=row.phase, year=row.year, region=row.region, room=row.room,
+                   archived=row.archived)
+
+
+def contact_of(row: ContactRow) -> Contact:
+    return Contact(id=row.id, name=row.name, role=row.role, email=row.email,
+                   matrix_id=row.matrix_id, archived=row.archived)
+
+
+def _sync_rows(rows: dict, items: list, model: type, report: ImportReport, prefix: str) -> None:
+    """Upsert `items` (domain objects) into `rows` (existing ORM rows by id)."""
+    names = [f.name for f in fields(items[0])] if items else []
+    wanted = set()
+    for position, item in enumerate(items):
+        wanted.add(item.id)
+        values = {n: getattr(item, n) for n in names}
+        values["position"] = position
+        row = rows.get(item.id)
+        if row is None:
+            rows[item.id] = model(**values)
+            report.added.append(prefix + item.id)
+            continue
+        diff = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if diff:
+            for k, v in diff.items():
+                setattr(row, k, v)
+            report.updated.append(prefix + item.id)
+        else:
+            report.unchanged += 1
+    for key, row in rows.items():
+        if key not in wanted and not row.archived:
+            row.archived = True
+            report.archived.append(prefix + key)
+
+
+class DirectoryRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def import_directory(self, directory: Directory) -> ImportReport:
+        """Upsert by id; entries missing from the file are archived, never deleted."""
+        report = ImportReport()
+        async with self.db.session() as s:
+            projects = {r.id: r for r in (await s.scalars(select(ProjectRow))).all()}
+            contacts = {r.id: r for r in (await s.scalars(select(ContactRow))).all()}
+            _sync_rows(projects, list(directory.projects), ProjectRow, report, "projet ")
+            _sync_rows(contacts, list(directory.contacts), ContactRow, report, "contact ")
+            s.add_all([r for r in projects.values() if r not in s])
+            s.add_all([r for r in contacts.values() if r not in s])
+        return report
+
+    async def projects(self, include_archived: bool = False) -> list[Project]:
+        q = select(ProjectRow).order_by(ProjectRow.year, ProjectRow.position, ProjectRow.id)
+        if not include_archived:
+            q = q.where(ProjectRow.archived.is_(False))
+        async with self.db.session() as s:
+            return [project_of(r) for r in (await s.scalars(q)).all()]
+
+    async def contacts(self) -> list[Contact]:
+        q = select(ContactRow).where(ContactRow.archived.is_(False)).order_by(ContactRow.position)
+        async with self.db.session() as s:
+            return [contact_of(r) for r in (await s.scalars(q)).all()]
+
+    async def link_room(self, room_id: str, project_id: str, by: str, at: datetime) -> str | None:
+        """Link a room to a project; returns the project it was linked to before, if any."""
+        async with self.db.session() as s:
+            row = await s.get(RoomLinkRow, room_id)
+            previous = row.project_id if row else None
+            if row is None:
+                s.add(RoomLinkRow(room_id=room_id, project_id=project_id, linked_by=by,
+                                  linked_at=at))
+            else:
+                row.project_id, row.linked_by, row.linked_at = project_id, by, at
+        return previous
+
+    async def links(self) -> dict[str, str]:
+        """room id -> project id for every linked room."""
+        async with self.db.session() as s:
+            rows = (await s.scalars(select(RoomLinkRow))).all()
+            return {r.room_id: r.project_id for r in rows}

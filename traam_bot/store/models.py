@@ -1,0 +1,116 @@
+"""SQLAlchemy table definitions: the single source of the database schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UTCDateTime = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    academie: Mapped[str] = mapped_column(String(100))
+    discipline: Mapped[str] = mapped_column(String(100))
+    theme: Mapped[str] = mapped_column(Text)
+    phase: Mapped[str] = mapped_column(String(100))
+    year: Mapped[str] = mapped_column(String(20), index=True)
+    region: Mapped[str] = mapped_column(String(100), default="")
+    room: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(255))
+    matrix_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoomLinkRow(Base):
+    """Which Matrix room belongs to which project (a room serves one project)."""
+
+    __tablename__ = "room_links"
+
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HandledEventRow(Base):
+    """Ledger of events the bot has finished handling, so none is handled twice."""
+
+    __tablename__ = "handled_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RoomStateRow(Base):
+    """What the bot knows about a room it is in: when it joined, whether it was kicked."""
+
+    __tablename__ = "rooms"
+
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    joined_at: Mapped[int] = mapped_column(BigInteger)  # origin_server_ts (ms) of our join
+    left: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BotStateRow(Base):
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class UpdateRow(Base):
+    __tablename__ = "updates"
+    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_updates_project_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(255))
+    author_name: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    sections: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [kind, text]
+    has_blocker: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
