@@ -140,7 +140,7 @@ def _contact_intent(content: Sequence[str], contacts: Sequence[Contact]) -> Inte
         if match_contacts(contacts, [candidate]):
             _append_once(filters, candidate)
         elif not _is_contact_cue(word):
-            unmatched.append(word)
+            _append_once(unmatched, word)
     return Intent(CONTACTS, tuple(filters), tuple(unmatched))
 
 
@@ -174,7 +174,7 @@ def _project_filters(
         if index.knows(word):
             _append_once(filters, word)
         else:
-            unmatched.append(word)
+            _append_once(unmatched, word)
     return tuple(filters), tuple(unmatched)
 
 

@@ -369,7 +369,8 @@ def occurrences_between(
     _require_aware(start, "start")
     _require_aware(end, "end")
     found: list[datetime] = []
-    for moment in _iter_trigger(trigger, start - timedelta(microseconds=1), tz):
+    just_before = start.astimezone(UTC) - timedelta(microseconds=1)  # UTC: no wall-clock maths
+    for moment in _iter_trigger(trigger, just_before, tz):
         if moment >= end or len(found) >= limit:
             break
         found.append(moment)
@@ -468,8 +469,8 @@ def _parse_delay(text: str, raw: str, now: datetime, tz: ZoneInfo) -> Trigger:
         raise _fail("Le délai doit être d'au moins une minute", "dans 30 minutes")
     if minutes > HORIZON_DAYS * 24 * 60:
         raise _fail("Délai trop long : 5 ans au plus", _EX_DELAY)
-    start = now.replace(microsecond=0)
-    if unit in "mh":  # absolute duration
+    start = now.astimezone(UTC).replace(microsecond=0)
+    if unit in "mh":  # absolute duration, computed in UTC (aware local + timedelta is wall time)
         return Trigger(at=start + timedelta(minutes=minutes))
     wall = start.astimezone(tz).replace(tzinfo=None) + timedelta(minutes=minutes)
     return Trigger(at=_resolve(wall, tz))  # days and weeks keep the wall time
@@ -587,7 +588,7 @@ def _parse_relative_day(
 def _one_off(moment: datetime, now: datetime, tz: ZoneInfo) -> Trigger:
     if moment <= now:
         raise _fail(f"Cette date est déjà passée : {format_datetime(moment, tz)}", _EX_SOON)
-    if moment > now + timedelta(days=HORIZON_DAYS):
+    if moment > now.astimezone(UTC) + timedelta(days=HORIZON_DAYS):
         raise _fail("Date trop lointaine : 5 ans au plus", _EX_ONCE)
     return Trigger(at=moment)
 

@@ -27,7 +27,8 @@ STOPWORDS = frozenset(
     pourriez pourrais pourrait pouvez peux peut pouvons voudrais voulez veux aimerais
     dire dis dites donner donne donnez montrer montre montrez afficher affiche indiquer
     indique savoir sais connaitre connais trouver trouve chercher cherche voir
-    existe existent exister avoir quelqu quelque quelques certains
+    existe existent exister avoir avez avons souhaite souhaiterais souhaiterait
+    concernant propos parle parlent quelqu quelque quelques certains
     """.split()
 )
 

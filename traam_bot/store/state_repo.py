@@ -21,12 +21,12 @@ def insert_ignore(session: AsyncSession, model: type, **values: Any) -> Any:
     return ins(model).values(**values).on_conflict_do_nothing()
 
 
-def upsert(session: AsyncSession, model: type, key: str, **values: Any) -> Any:
+def upsert(session: AsyncSession, model: type, index: str, /, **values: Any) -> Any:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     ins = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = ins(model).values(**values)
-    updates = {k: v for k, v in values.items() if k != key}
-    return stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+    updates = {k: v for k, v in values.items() if k != index}
+    return stmt.on_conflict_do_update(index_elements=[index], set_=updates)
 
 
 class StateRepo:
