@@ -56,7 +56,7 @@ _ALL_DAYS = frozenset(range(1, 32))
 _ALL_MONTHS = frozenset(range(1, 13))
 _ALL_WEEKDAYS = frozenset(range(7))
 
-_EX_ONCE = "le 15/12/2025 à 14h"
+_EX_ONCE = "le 15/12/2027 à 14h"
 _EX_SOON = "demain à 10h"
 _EX_DAILY = "chaque jour à 17h30"
 _EX_WEEKLY = "chaque lundi à 9h"
