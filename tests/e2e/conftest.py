@@ -24,8 +24,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSynapse]:
-    if importlib.util.find_spec("synapse") is None:
-        pytest.skip("matrix-synapse is not installed")
+    # A missing Synapse is a broken dev install, not a reason to skip: fail loudly.
+    assert importlib.util.find_spec("synapse") is not None, "pip install -e '.[dev]'"
     server = LocalSynapse(tmp_path_factory.mktemp("synapse"))
     server.start()
     try:
