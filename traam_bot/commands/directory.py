@@ -116,9 +116,11 @@ def capabilities(prefix: str) -> Reply:
 def answer_question(ctx: Context) -> Reply:
     """Free text in a direct chat or with a mention: projects, contacts, about, or help."""
     directory = ctx.services.directory
-    intent = classify(ctx.incoming.body, directory.projects, directory.contacts)
+    intent = classify(ctx.incoming.body, directory.index, directory.contacts)
     if intent.kind == "projects":
         query = " ".join(intent.filters)
+        if intent.unmatched and not intent.filters:
+            return not_found(" ".join(intent.unmatched), None, ctx.prefix)
         return projects_reply(directory.index.match(list(intent.filters)), query,
                               directory.index)
     if intent.kind == "contacts":

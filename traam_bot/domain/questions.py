@@ -168,7 +168,7 @@ def _project_filters(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     filters: list[str] = []
     unmatched: list[str] = []
-    for word in normalize_filters(_without_cues(content)):
+    for word in normalize_filters(_without_cues(content, index)):
         if word in STOPWORDS:
             continue
         if index.knows(word):
@@ -178,12 +178,20 @@ def _project_filters(
     return tuple(filters), tuple(unmatched)
 
 
-def _without_cues(content: Sequence[str]) -> list[str]:
+def _without_cues(content: Sequence[str], index: ProjectIndex) -> list[str]:
     return [
         w
         for w in content
-        if not _matches_any(w, _PROJECT_CUES) and w not in _ABOUT_CUES and w not in _TRAAM_LONG
+        if not _is_project_cue(w, index) and w not in _ABOUT_CUES and w not in _TRAAM_LONG
     ]
+
+
+def _is_project_cue(word: str, index: ProjectIndex) -> bool:
+    """ "projets", "equipes", "thème"…; a word that names a project (an académie, a
+    discipline…) is never a cue, even when close to one ("mathematiques" ~ "thematiques")."""
+    if word in _PROJECT_CUES:
+        return True
+    return word not in index.key_words and _matches_any(word, _PROJECT_CUES)
 
 
 def _is_projects_question(

@@ -200,7 +200,7 @@ class ProjectIndex:
             _post(self._naming, words(f"{project.id} {project.discipline}"), position)
             _post(self._academie, words(project.academie), position)
         self.vocabulary = Vocabulary(self._postings)
-        self._key_words = frozenset(w for p in self.projects for w in project_key_words(p))
+        self.key_words = frozenset(w for p in self.projects for w in project_key_words(p))
         self._by_id = {fold(p.id): p for p in self.projects}
 
     def __len__(self) -> int:
@@ -219,7 +219,7 @@ class ProjectIndex:
 
     def is_key_word(self, query: str) -> bool:
         """True when the folded word matches an id, discipline, académie or year word."""
-        return not self._key_words.isdisjoint(self.vocabulary.expand(query))
+        return not self.key_words.isdisjoint(self.vocabulary.expand(query))
 
     def by_id(self, project_id: str) -> Project | None:
         return self._by_id.get(fold(project_id).strip())
