@@ -8,10 +8,17 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from traam_bot.store.database import make_engine
-from traam_bot.store.models import Base
+from traam_bot.store.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, obj: object, autogen_context: object) -> str | bool:
+    """Write our UTCDateTime as a plain sa.DateTime(timezone=True) in migration files."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
@@ -20,6 +27,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         url=url,
         target_metadata=target_metadata,
         render_as_batch=True,
+        render_item=_render_item,
         compare_type=True,
         literal_binds=connection is None,
     )

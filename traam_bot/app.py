@@ -15,9 +15,11 @@ from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
 from traam_bot.services.container import Services
 from traam_bot.services.directory import DirectoryService
+from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.state_repo import StateRepo
+from traam_bot.store.updates_repo import UpdatesRepo
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ def utcnow() -> datetime:
 async def build_services(settings: Settings, db: Database) -> Services:
     directory = DirectoryService(DirectoryRepo(db))
     await directory.refresh()
-    return Services(settings=settings, directory=directory, state=StateRepo(db), clock=utcnow)
+    updates = UpdateService(UpdatesRepo(db), directory, settings.tz)
+    return Services(settings=settings, directory=directory, state=StateRepo(db), clock=utcnow,
+                    updates=updates)
 
 
 async def prepare_database(settings: Settings) -> Database:
@@ -64,8 +68,20 @@ class BotSink:
             reply = await self.router.handle(event, room)
             if reply is not None:
                 await self.sender.reply(event.room_id, reply, event, key=event.event_id)
+        elif isinstance(event, Edit):
+            await self._on_edit(event, room)
+        else:
+            await self.services.updates.apply_redaction(event)
         await self.state.mark_handled(event.event_id, event.room_id, "done",
                                       self.services.clock())
+
+    async def _on_edit(self, edit: Edit, room: RoomView) -> None:
+        services = self.services
+        in_dm = room.is_direct and services.directory.project_for_room(edit.room_id) is None
+        updated = await services.updates.apply_edit(
+            edit, services.settings.command_prefix, in_dm, services.clock())
+        if updated is not None:  # a quiet acknowledgement, no public message
+            await self.sender.react(edit.room_id, edit.target, "✏️")
 
     async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
         await self.state.set_room(room_id, joined_at_ms)
@@ -105,6 +121,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                                 device_name=m.device_name)
     try:
         services = await build_services(settings, db)
+        services.is_member = lambda room_id, user: (
+            room_id in client.rooms and user in client.rooms[room_id].users)
         sender = Sender(client)
         sink = BotSink(services, Router(services), sender)
         localpart = m.user_id.split(":", 1)[0].lstrip("@")

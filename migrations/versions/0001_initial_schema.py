@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:04:30.168746
+Create Date: 2026-11-25 19:10:11.876498
 """
 
 from collections.abc import Sequence

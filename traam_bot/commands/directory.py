@@ -86,9 +86,7 @@ async def project_card(ctx: Context, project: Project) -> Reply:
     doc.item("Thème : ", I(project.theme))
     doc.item(f"Phase : {project.phase} ({project.year})")
     doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))
-    recent = getattr(ctx.services, "recent_updates", None)
-    if recent is not None:
-        doc.extend(await recent(project))
+    doc.extend(await ctx.services.updates.recent_doc(project))
     return doc.reply()
 
 

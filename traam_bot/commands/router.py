@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traam_bot.commands import directory
+from traam_bot.commands import directory, updates
 from traam_bot.commands.registry import (
     Context,
     Registry,
@@ -17,6 +17,7 @@ from traam_bot.services.container import Services
 def build_registry() -> Registry:
     registry = Registry()
     directory.register(registry)
+    updates.register(registry)
     return registry
 
 

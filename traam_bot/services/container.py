@@ -8,6 +8,7 @@ from datetime import datetime
 
 from traam_bot.config import Settings
 from traam_bot.services.directory import DirectoryService
+from traam_bot.services.updates import UpdateService
 from traam_bot.store.state_repo import StateRepo
 
 
@@ -17,3 +18,6 @@ class Services:
     directory: DirectoryService
     state: StateRepo
     clock: Callable[[], datetime]
+    updates: UpdateService
+    # (room id, user id) -> is that user a member of that room; wired to the Matrix client
+    is_member: Callable[[str, str], bool] = lambda _room, _user: False

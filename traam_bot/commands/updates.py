@@ -1,0 +1,118 @@
+"""Team commands: !point records an update, !bilan summarises, !lier links a room."""
+
+from __future__ import annotations
+
+from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
+from traam_bot.domain.model import Project, Reply
+from traam_bot.domain.render import B, Code, Doc, text_reply
+from traam_bot.domain.updates import (
+    UpdateTextError,
+    check_update_text,
+    parse_bilan_args,
+    split_dm_point,
+)
+
+
+def _label(p: Project) -> str:
+    return f"{p.discipline} (académie de {p.academie})"
+
+
+def _find(ctx: Context, query: str) -> Project:
+    index = ctx.services.directory.index
+    project = index.find(query)
+    if project is None:
+        suggestion = index.suggest(query)
+        hint = f" Vouliez-vous dire {suggestion.id} ?" if suggestion else ""
+        raise Refusal(f"Aucun projet ne correspond à « {query} ».{hint} "
+                      f"Tapez {ctx.prefix}projets pour la liste.")
+    return project
+
+
+def _dm_target(ctx: Context) -> tuple[Project, str]:
+    parts = split_dm_point(ctx.args)
+    if parts is None:
+        raise UsageError("En message direct, indiquez le projet puis « : » et le texte.")
+    project = _find(ctx, parts[0])
+    services = ctx.services
+    rooms = services.directory.rooms_of(project.id)
+    if ctx.sender not in services.settings.admins and not any(
+            services.is_member(room, ctx.sender) for room in rooms):
+        raise Refusal(f"Seuls les membres du salon du projet {_label(project)} peuvent y "
+                      "ajouter un point.")
+    return project, parts[1]
+
+
+async def point(ctx: Context) -> Reply:
+    linked = ctx.services.directory.project_for_room(ctx.incoming.room_id)
+    if linked is not None:
+        project, text = linked, ctx.args
+    elif ctx.room.is_direct:
+        project, text = _dm_target(ctx)
+    else:
+        raise Refusal(f"Ce salon n’est lié à aucun projet. Un modérateur peut le lier avec "
+                      f"{ctx.prefix}lier <projet>, ou écrivez-moi en message direct : "
+                      f"{ctx.prefix}point <projet> : <texte>.")
+    try:
+        text = check_update_text(text, ctx.prefix)
+    except UpdateTextError as err:
+        raise UsageError(str(err)) from None
+    update, _created = await ctx.services.updates.record(project, ctx.incoming, text)
+    doc = Doc().para(f"Mise à jour n° {update.number} enregistrée pour ", B(_label(project)),
+                     ". Merci !")
+    if any(s.kind in ("blocage", "besoin") for s in update.sections):
+        doc.para("Le blocage ou besoin signalé sera mis en avant dans le prochain digest.")
+    return doc.reply(reaction="✅")
+
+
+async def bilan(ctx: Context) -> Reply:
+    try:
+        args = parse_bilan_args(ctx.args, ctx.services.settings.tz)
+    except UpdateTextError as err:
+        raise UsageError(str(err)) from None
+    directory = ctx.services.directory
+    if args.project_query:
+        projects = [_find(ctx, args.project_query)]
+    else:
+        linked = directory.project_for_room(ctx.incoming.room_id)
+        projects = [linked] if linked else directory.projects
+    doc = await ctx.services.updates.bilan(projects, args.since)
+    return doc.reply()
+
+
+async def lier(ctx: Context) -> Reply:
+    if ctx.room.is_direct:
+        raise Refusal(f"{ctx.prefix}lier s’utilise dans le salon de l’équipe, pas en message "
+                      "direct.")
+    if not ctx.args:
+        raise UsageError("Précisez le projet à lier à ce salon.")
+    project = _find(ctx, ctx.args)
+    directory = ctx.services.directory
+    previous = await directory.link(ctx.incoming.room_id, project.id, ctx.sender, ctx.now)
+    if previous == project.id:
+        return text_reply("Ce salon est déjà lié au projet ", B(_label(project)), ".")
+    doc = Doc()
+    if previous is not None:
+        old = directory.project(previous)
+        doc.para("Ce salon était lié au projet ", B(_label(old) if old else previous), ".")
+    doc.para("Ce salon est maintenant lié au projet ", B(_label(project)), " ",
+             Code(project.id), f". Les membres peuvent y écrire {ctx.prefix}point <texte>.")
+    return doc.reply(reaction="✅")
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "point", aliases=("update",), usage="<texte>",
+        help="enregistre un point d’avancement de l’équipe (en message direct : "
+             "!point <projet> : <texte>) ; lignes « Fait : », « À faire : », « Blocage : », "
+             "« Besoin : » reconnues",
+        examples=("point Fait : séance 2 en classe", "point nsi : séance 2 réalisée"),
+    )(point)
+    registry.command(
+        "bilan", aliases=("summary",), usage="[projet] [depuis JJ/MM/AAAA]",
+        help="les mises à jour par projet sur la période",
+        examples=("bilan", "bilan nsi depuis 01/12/2025"),
+    )(bilan)
+    registry.command(
+        "lier", aliases=("link",), usage="<projet>", permission=Permission.MODERATOR,
+        help="lie ce salon à un projet", examples=("lier besancon-nsi-egalite",),
+    )(lier)

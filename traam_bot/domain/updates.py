@@ -1,0 +1,134 @@
+"""Progress updates as text: sections, `!point`/`!bilan` arguments, and the bilan document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from traam_bot.domain.model import Project, Section, Update
+from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.text import fold, format_date, plural
+
+MAX_UPDATE_CHARS = 4000
+
+SECTION_LABELS = {
+    "fait": "Fait",
+    "a_faire": "À faire",
+    "blocage": "Blocage",
+    "besoin": "Besoin",
+}
+_SECTION_LINE = re.compile(r"^\s*[-•*]?\s*(fait|a faire|blocages?|besoins?)\s*:\s*(.*)$")
+_DATE = re.compile(r"(?:^|\s)depuis\s+(?:le\s+)?(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+class UpdateTextError(ValueError):
+    """A French message explaining why the text cannot be recorded."""
+
+
+def parse_sections(text: str) -> tuple[Section, ...]:
+    """Lines "Fait : …", "À faire : …", "Blocage : …", "Besoin : …" (any case, any accents).
+
+    A line without a label continues the section above it.
+    """
+    sections: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        m = _SECTION_LINE.match(fold(line))
+        if m:
+            label = m.group(1).rstrip("s").replace(" ", "_")
+            start = len(line) - len(m.group(2)) if m.group(2) else len(line)
+            sections.append((label, [line[start:].strip()]))
+        elif sections and line.strip():
+            sections[-1][1].append(line.strip())
+    return tuple(Section(kind, "\n".join(t for t in lines if t)) for kind, lines in sections)
+
+
+def check_update_text(text: str, prefix: str) -> str:
+    text = text.strip()
+    if not text:
+        raise UpdateTextError("Le texte de la mise à jour est vide.")
+    if len(text) > MAX_UPDATE_CHARS:
+        raise UpdateTextError(
+            f"Mise à jour trop longue : {len(text)} caractères pour {MAX_UPDATE_CHARS} au "
+            f"maximum. Découpez-la en plusieurs {prefix}point. Rien n’a été enregistré.")
+    return text
+
+
+def split_dm_point(args: str) -> tuple[str, str] | None:
+    """"nsi : on a fini la séquence 2" -> ("nsi", "on a fini la séquence 2")."""
+    project, sep, text = args.partition(":")
+    if not sep or not project.strip() or not text.strip():
+        return None
+    return project.strip(), text.strip()
+
+
+def point_text(body: str, prefix: str, names: Sequence[str], in_dm: bool) -> str:
+    """The update text carried by a (possibly edited) `!point` message body."""
+    stripped = body.strip()
+    for name in names:
+        head = prefix + name
+        if fold(stripped[: len(head)]) == fold(head) and (
+                len(stripped) == len(head) or stripped[len(head)].isspace()):
+            args = stripped[len(head):].strip()
+            if in_dm:
+                parts = split_dm_point(args)
+                return parts[1] if parts else args
+            return args
+    return stripped
+
+
+@dataclass(frozen=True)
+class BilanArgs:
+    project_query: str
+    since: datetime | None
+
+
+def parse_bilan_args(args: str, tz: ZoneInfo) -> BilanArgs:
+    """"nsi depuis 01/12/2025" -> project words + local midnight of that day."""
+    m = _DATE.search(args)
+    if m is None:
+        if re.search(r"(^|\s)depuis(\s|$)", fold(args)):
+            raise UpdateTextError("Date illisible après « depuis ». Exemple : depuis 01/12/2025")
+        return BilanArgs(args.strip(), None)
+    day, month, year = (int(g) for g in m.groups())
+    try:
+        since = datetime(year, month, day, tzinfo=tz)
+    except ValueError:
+        raise UpdateTextError(
+            f"Date impossible : {m.group(1)}/{m.group(2)}/{m.group(3)}. "
+            "Exemple : depuis 01/12/2025") from None
+    return BilanArgs(args[: m.start()].strip(), since)
+
+
+def update_block(doc: Doc, update: Update, tz: ZoneInfo, shorten_to: int | None = None) -> Doc:
+    """One update: header line (number, author, date) then its text, blockers first."""
+    edited = " (modifiée)" if update.edited_at else ""
+    doc.item(B(f"n° {update.number}"), f" — {update.author_name} — "
+             f"{format_date(update.created_at, tz)}{edited}")
+    for s in update.sections:
+        if s.kind in ("blocage", "besoin"):
+            doc.para("⚠️ ", B(f"{SECTION_LABELS[s.kind]} : "), s.text)
+    text = update.text
+    if shorten_to is not None and len(text) > shorten_to:
+        from traam_bot.domain.text import shorten
+
+        text = shorten(text, shorten_to)
+    doc.quote(text)
+    return doc
+
+
+def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,
+              tz: ZoneInfo) -> Doc:
+    period = f"depuis le {format_date(since, tz)}" if since else "depuis le début"
+    total = sum(len(u) for _p, u in per_project)
+    doc = Doc().para(B(f"Bilan des TraAM {period}"), f" — {plural(total, 'mise', 'mises')} à jour")
+    for project, updates in per_project:
+        doc.para(B(f"{project.discipline} ({project.academie})"),
+                 f" — {plural(len(updates), 'mise', 'mises')} à jour")
+        if not updates:
+            doc.para(I("Aucune mise à jour sur la période."))
+        for update in sorted(updates, key=lambda u: u.created_at, reverse=True):
+            update_block(doc, update, tz)
+    return doc

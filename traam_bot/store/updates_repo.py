@@ -1,0 +1,118 @@
+"""Progress updates: recorded once per Matrix event, numbered per project, edited, deleted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from traam_bot.domain.model import Section, Update
+from traam_bot.store.database import Database
+from traam_bot.store.models import UpdateRow
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    project_id: str
+    author: str
+    author_name: str
+    room_id: str
+    event_id: str
+    text: str
+    sections: tuple[Section, ...]
+    created_at: datetime
+
+
+def _sections_json(sections: Sequence[Section]) -> str:
+    return json.dumps([[s.kind, s.text] for s in sections], ensure_ascii=False)
+
+
+def update_of(row: UpdateRow) -> Update:
+    sections = tuple(Section(k, t) for k, t in json.loads(row.sections or "[]"))
+    return Update(id=row.id, project_id=row.project_id, number=row.number, author=row.author,
+                  author_name=row.author_name, room_id=row.room_id, event_id=row.event_id,
+                  text=row.text, created_at=row.created_at, edited_at=row.edited_at,
+                  sections=sections)
+
+
+class UpdatesRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def by_event(self, event_id: str) -> Update | None:
+        async with self.db.session() as s:
+            row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
+            return update_of(row) if row else None
+
+    async def record(self, new: NewUpdate) -> tuple[Update, bool]:
+        """Insert once per event id; returns (update, created). Safe under concurrent calls."""
+        for _attempt in range(5):
+            existing = await self.by_event(new.event_id)
+            if existing is not None:
+                return existing, False
+            try:
+                return await self._insert(new), True
+            except IntegrityError:
+                continue  # same event recorded meanwhile, or number taken: look again
+        raise RuntimeError(f"could not record update for {new.event_id}")
+
+    async def _insert(self, new: NewUpdate) -> Update:
+        async with self.db.session() as s:
+            top = await s.scalar(select(func.max(UpdateRow.number))
+                                 .where(UpdateRow.project_id == new.project_id))
+            row = UpdateRow(
+                project_id=new.project_id, number=(top or 0) + 1, author=new.author,
+                author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
+                text=new.text, sections=_sections_json(new.sections),
+                has_blocker=any(x.kind in ("blocage", "besoin") for x in new.sections),
+                created_at=new.created_at)
+            s.add(row)
+            await s.flush()
+            return update_of(row)
+
+    async def edit(self, event_id: str, text: str, sections: tuple[Section, ...],
+                   at: datetime) -> Update | None:
+        async with self.db.session() as s:
+            row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
+            if row is None:
+                return None
+            row.text, row.sections, row.edited_at = text, _sections_json(sections), at
+            row.has_blocker = any(x.kind in ("blocage", "besoin") for x in sections)
+            return update_of(row)
+
+    async def delete(self, event_id: str) -> bool:
+        async with self.db.session() as s:
+            res = await s.execute(delete(UpdateRow).where(UpdateRow.event_id == event_id))
+            return bool(getattr(res, "rowcount", 0))
+
+    async def list(self, project_ids: Sequence[str] | None = None,
+                   since: datetime | None = None, until: datetime | None = None,
+                   ) -> list[Update]:
+        """Oldest first."""
+        q = select(UpdateRow).order_by(UpdateRow.created_at, UpdateRow.id)
+        if project_ids is not None:
+            q = q.where(UpdateRow.project_id.in_(list(project_ids)))
+        if since is not None:
+            q = q.where(UpdateRow.created_at >= since)
+        if until is not None:
+            q = q.where(UpdateRow.created_at < until)
+        async with self.db.session() as s:
+            return [update_of(r) for r in (await s.scalars(q)).all()]
+
+    async def latest(self, project_id: str, n: int) -> list[Update]:
+        """The n most recent updates of a project, newest first."""
+        q = (select(UpdateRow).where(UpdateRow.project_id == project_id)
+             .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc()).limit(n))
+        async with self.db.session() as s:
+            return [update_of(r) for r in (await s.scalars(q)).all()]
+
+    async def last_update_times(self) -> dict[str, datetime]:
+        """project id -> time of its most recent update."""
+        q = select(UpdateRow.project_id, func.max(UpdateRow.created_at)).group_by(
+            UpdateRow.project_id)
+        async with self.db.session() as s:
+            return {pid: ts for pid, ts in (await s.execute(q)).all()}
