@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from traam_bot.commands.router import Router
@@ -13,7 +15,12 @@ from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
+from traam_bot.matrix.messenger import Messenger
+from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
+from traam_bot.services.digests import DigestService
+from traam_bot.services.schedules import Poster, ScheduleService
+from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
@@ -30,12 +37,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def build_services(settings: Settings, db: Database) -> Services:
+async def build_services(settings: Settings, db: Database, poster: Poster,
+                         clock: Callable[[], datetime] = utcnow) -> Services:
+    """Every service over one database; `poster` is how schedules reach Matrix."""
     directory = DirectoryService(DirectoryRepo(db))
     await directory.refresh()
-    updates = UpdateService(UpdatesRepo(db), directory, settings.tz)
-    return Services(settings=settings, directory=directory, state=StateRepo(db), clock=utcnow,
-                    updates=updates)
+    updates_repo = UpdatesRepo(db)
+    updates = UpdateService(updates_repo, directory, settings.tz)
+
+    def project_of_room(room_id: str) -> str | None:
+        project = directory.project_for_room(room_id)
+        return project.id if project else None
+
+    schedules = ScheduleService(SchedulesRepo(db), settings.tz, poster,
+                                project_of_room=project_of_room)
+    digests = DigestService(schedules, updates_repo, directory, settings.tz)
+    schedules.digest_builder = digests.build
+    await schedules.load()
+    return Services(settings=settings, directory=directory, state=StateRepo(db), clock=clock,
+                    updates=updates, schedules=schedules, digests=digests)
 
 
 async def prepare_database(settings: Settings) -> Database:
@@ -85,6 +105,7 @@ class BotSink:
 
     async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
         await self.state.set_room(room_id, joined_at_ms)
+        await self.services.schedules.resume_room(room_id, self.services.clock())
         directory = self.services.directory
         project = directory.configured_project(aliases)
         if project is not None and directory.project_for_room(room_id) is None:
@@ -92,7 +113,9 @@ class BotSink:
             log.info("room %s linked to %s from the directory", room_id, project.id)
 
     async def on_left(self, room_id: str) -> None:
+        """Kicked or banned: pause the room's schedules instead of failing on every firing."""
         await self.state.set_left(room_id, True)
+        await self.services.schedules.pause_room(room_id)
 
     async def joined_at(self, room_id: str) -> int | None:
         row = (await self.state.rooms()).get(room_id)
@@ -106,8 +129,6 @@ class BotSink:
 
 
 def _with_context(event: Incoming, room: RoomView) -> Incoming:
-    from dataclasses import replace
-
     return replace(event, is_direct=room.is_direct, sender_name=room.display_name(event.sender))
 
 
@@ -119,26 +140,61 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
     client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
                                 access_token=m.access_token, device_id=m.device_id,
                                 device_name=m.device_name)
+    timers: ApsTimers | None = None
     try:
-        services = await build_services(settings, db)
+        sender = Sender(client)
+        services = await build_services(settings, db, Messenger(client, sender))
         services.is_member = lambda room_id, user: (
             room_id in client.rooms and user in client.rooms[room_id].users)
-        sender = Sender(client)
-        sink = BotSink(services, Router(services), sender)
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
-        runtime = Runtime(client, sink, settings.servers, display_names=(localpart,))
+        runtime = Runtime(client, BotSink(services, Router(services), sender), settings.servers,
+                          display_names=(localpart,), sender=sender)
         stop = stop or _signal_event()
         stopper = asyncio.ensure_future(_propagate(stop, runtime.stopping))
-        if ready is not None:
-            asyncio.ensure_future(_propagate(runtime.synced_once, ready))
+        timers = _timers(services)
+        starter = asyncio.ensure_future(_start_schedules(services, timers, runtime, ready))
         await services.state.prune_ledger(services.clock())
         log.info("traam-bot connected as %s", m.user_id)
         await runtime.run()
         stopper.cancel()
+        starter.cancel()
     finally:
+        if timers is not None:
+            timers.shutdown()
         await client.close()  # never logout(): the device and its keys stay valid
         await db.close()
     log.info("traam-bot stopped cleanly")
+
+
+def _timers(services: Services) -> ApsTimers:
+    schedules, clock = services.schedules, services.clock
+
+    async def fire(schedule_id: int) -> None:
+        await schedules.run_schedule(schedule_id, clock())
+
+    async def sweep() -> None:
+        await schedules.run_due(clock())
+
+    timers = ApsTimers(services.settings.tz, fire, sweep)
+    schedules.timers = timers
+    return timers
+
+
+async def _start_schedules(services: Services, timers: ApsTimers, runtime: Runtime,
+                           ready: asyncio.Event | None) -> None:
+    """After the first sync (rooms known): finish interrupted firings, catch up, arm timers."""
+    await runtime.synced_once.wait()
+    schedules, now = services.schedules, services.clock()
+    try:
+        await services.digests.ensure_defaults(services.settings.referents, now)
+        await schedules.resume_unsent(now)
+        await schedules.run_due(now)
+        await schedules.arm_all()
+        timers.start()
+    except Exception:
+        log.exception("schedules could not start")
+    if ready is not None:
+        ready.set()
 
 
 async def _propagate(source: asyncio.Event, target: asyncio.Event) -> None:

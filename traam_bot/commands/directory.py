@@ -31,7 +31,7 @@ def register(registry: Registry) -> None:
     async def projets(ctx: Context) -> Reply:
         filters = ctx.args.split()
         index = ctx.services.directory.index
-        return projects_reply(index.match(filters), " ".join(filters), index)
+        return projects_reply(index.match(filters), " ".join(filters), index, ctx.prefix)
 
     @registry.command("projet", aliases=("project",), usage="<id ou mots>",
                       help="fiche d’un projet et ses dernières mises à jour",
@@ -56,10 +56,11 @@ def register(registry: Registry) -> None:
         return contacts_doc(found).reply()
 
 
-def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex) -> Reply:
+def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
+                   prefix: str = "!") -> Reply:
     if not projects:
         suggestion = index.suggest(query) if query else None
-        return not_found(query, suggestion, "!")
+        return not_found(query, suggestion, prefix)
     head = plural(len(projects), "projet")
     doc = Doc().para(f"{head} " + (f"pour « {query} » :" if query else ":"))
     for p in projects:
@@ -120,7 +121,7 @@ def answer_question(ctx: Context) -> Reply:
         if intent.unmatched and not intent.filters:
             return not_found(" ".join(intent.unmatched), None, ctx.prefix)
         return projects_reply(directory.index.match(list(intent.filters)), query,
-                              directory.index)
+                              directory.index, ctx.prefix)
     if intent.kind == "contacts":
         found = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
         return contacts_doc(found).reply()

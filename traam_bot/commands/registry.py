@@ -86,14 +86,21 @@ class Registry:
         return self._by_name.get(fold(name))
 
 
+async def is_moderator(ctx: Context) -> bool:
+    """Admins anywhere; otherwise power level >= 50 read from the room (unknown -> no)."""
+    if ctx.sender in ctx.services.settings.admins:
+        return True
+    level = await ctx.room.power_level(ctx.sender)
+    return level is not None and level >= MODERATOR_LEVEL
+
+
 async def allowed(spec: CommandSpec, ctx: Context) -> bool:
     services = ctx.services
     if spec.permission is Permission.ALL or ctx.sender in services.settings.admins:
         return True
     if spec.permission is Permission.REFERENT:
         return ctx.sender in services.settings.referents
-    level = await ctx.room.power_level(ctx.sender)
-    return level is not None and level >= MODERATOR_LEVEL
+    return await is_moderator(ctx)
 
 
 def split_command(text: str, prefix: str) -> tuple[str, str] | None:

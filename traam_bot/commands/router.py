@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traam_bot.commands import directory, updates
+from traam_bot.commands import directory, schedules, updates
 from traam_bot.commands.registry import (
     Context,
     Registry,
@@ -18,6 +18,7 @@ def build_registry() -> Registry:
     registry = Registry()
     directory.register(registry)
     updates.register(registry)
+    schedules.register(registry)
     return registry
 
 
@@ -39,8 +40,11 @@ class Router:
             if spec is None:
                 return unknown_command(name, prefix)
             return await run_command(self.registry, spec, self.context(incoming, room, args))
-        linked = self.services.directory.project_for_room(incoming.room_id) is not None
-        if incoming.mentions_bot or (room.is_direct and not linked):
+        linked = self.services.directory.project_for_room(incoming.room_id)
+        prompts = self.services.schedules
+        if linked and (prompts.is_prompt(incoming.thread_root) or prompts.is_prompt(incoming.reply_to)):
+            return await updates.prompt_answer(self.context(incoming, room), linked)
+        if incoming.mentions_bot or (room.is_direct and linked is None):
             if not incoming.body:
                 return directory.capabilities(prefix)
             return directory.answer_question(self.context(incoming, room))

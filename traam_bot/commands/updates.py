@@ -64,6 +64,18 @@ async def point(ctx: Context) -> Reply:
     return doc.reply(reaction="✅")
 
 
+async def prompt_answer(ctx: Context, project: Project) -> Reply | None:
+    """A member's answer to the progress prompt is an update, acknowledged with ✅ only."""
+    if not ctx.room.is_member(ctx.sender):
+        return None
+    try:
+        text = check_update_text(ctx.incoming.body, ctx.prefix)
+    except UpdateTextError as err:
+        return text_reply(str(err), reaction="❌")
+    await ctx.services.updates.record(project, ctx.incoming, text)
+    return Reply(plain="", html="", reaction="✅")
+
+
 async def bilan(ctx: Context) -> Reply:
     try:
         args = parse_bilan_args(ctx.args, ctx.services.settings.tz)

@@ -97,7 +97,8 @@ class Reply:
     extra: tuple[Reply, ...] = field(default=())  # follow-up messages, sent in order
 
     def messages(self) -> list[Reply]:
-        return [self, *self.extra]
+        """The messages to send, in order (a reaction-only reply has none)."""
+        return [m for m in (self, *self.extra) if m.plain]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +137,7 @@ class RoomView(Protocol):
         ...
 
     async def can_notify_room(self, user_id: str) -> bool: ...
+
+
+class RoomUnavailable(Exception):
+    """The bot can no longer post in a room (kicked, banned, room gone)."""

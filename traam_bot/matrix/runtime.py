@@ -64,10 +64,11 @@ class Backoff:
 
 class Runtime:
     def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
-                 display_names: tuple[str, ...] = (), concurrency: int = 16) -> None:
+                 display_names: tuple[str, ...] = (), concurrency: int = 16,
+                 sender: Sender | None = None) -> None:
         self.client = client
         self.sink = sink
-        self.sender = Sender(client)
+        self.sender = sender or Sender(client)
         self.allowed_servers = allowed_servers
         self.names = display_names
         self._limit = asyncio.Semaphore(concurrency)

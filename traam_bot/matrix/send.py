@@ -12,6 +12,7 @@ from aiohttp import ClientError
 from nio import (
     AsyncClient,
     ErrorResponse,
+    LocalProtocolError,
     RoomGetStateEventResponse,
     RoomSendResponse,
 )
@@ -68,6 +69,8 @@ class Sender:
             try:
                 resp = await self.client.room_send(room_id, event_type, content, tx_id=txn,
                                                    ignore_unverified_devices=True)
+            except LocalProtocolError as exc:  # nio does not know the room: we are not in it
+                raise SendError(str(exc), "M_NOT_FOUND") from exc
             except (ClientError, TimeoutError, OSError) as exc:
                 resp = None
                 error: str = type(exc).__name__

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from traam_bot.config import Settings
+from traam_bot.services.digests import DigestService
 from traam_bot.services.directory import DirectoryService
+from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.state_repo import StateRepo
 
@@ -19,5 +21,7 @@ class Services:
     state: StateRepo
     clock: Callable[[], datetime]
     updates: UpdateService
+    schedules: ScheduleService
+    digests: DigestService
     # (room id, user id) -> is that user a member of that room; wired to the Matrix client
     is_member: Callable[[str, str], bool] = lambda _room, _user: False

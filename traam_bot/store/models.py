@@ -134,3 +134,50 @@ class UpdateRow(Base):
     has_blocker: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ScheduleRow(Base):
+    """A reminder, a progress prompt or a digest subscription: one recurring or one-off job."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # reminder | prompt | digest
+    room_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)  # creator, or digest recipient
+    message: Mapped[str] = mapped_column(Text, default="")
+    trigger: Mapped[str] = mapped_column(Text)  # domain.schedule.Trigger.to_json()
+    may_ping_room: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    # active | paused (room lost) | done (one-off sent) | missed | cancelled
+    next_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FiringRow(Base):
+    """One occurrence of a schedule, claimed before sending so that it is sent only once."""
+
+    __tablename__ = "firings"
+    __table_args__ = (UniqueConstraint("schedule_id", "occurrence",
+                                       name="uq_firings_schedule_occurrence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"),
+                                             index=True)
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))  # claimed | sent | failed
+    event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PromptEventRow(Base):
+    """A progress prompt the bot posted: replies to it (thread or reply) become updates."""
+
+    __tablename__ = "prompt_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

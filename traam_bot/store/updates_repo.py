@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from traam_bot.domain.model import Section, Update
 from traam_bot.store.database import Database
-from traam_bot.store.models import UpdateRow
+from traam_bot.store.models import ProjectRow, UpdateRow
 
 
 @dataclass(frozen=True)
@@ -50,28 +51,37 @@ class UpdatesRepo:
 
     async def record(self, new: NewUpdate) -> tuple[Update, bool]:
         """Insert once per event id; returns (update, created). Safe under concurrent calls."""
+        error: IntegrityError | None = None
         for _attempt in range(5):
             existing = await self.by_event(new.event_id)
             if existing is not None:
                 return existing, False
             try:
                 return await self._insert(new), True
-            except IntegrityError:
-                continue  # same event recorded meanwhile, or number taken: look again
-        raise RuntimeError(f"could not record update for {new.event_id}")
+            except IntegrityError as exc:
+                error = exc  # same event recorded meanwhile: look again
+        raise RuntimeError(f"could not record update for {new.event_id}") from error
 
     async def _insert(self, new: NewUpdate) -> Update:
+        """Insert with the next number of the project, without a read-then-write race.
+
+        PostgreSQL: the project row is locked (FOR NO KEY UPDATE) so that concurrent inserts
+        for one project take turns. SQLite: the number is computed inside the INSERT itself,
+        which runs under the database's single write lock.
+        """
+        next_number = (select(func.coalesce(func.max(UpdateRow.number), 0) + 1)
+                       .where(UpdateRow.project_id == new.project_id).scalar_subquery())
+        stmt = insert(UpdateRow).values(
+            project_id=new.project_id, number=next_number, author=new.author,
+            author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
+            text=new.text, sections=_sections_json(new.sections),
+            has_blocker=any(x.kind in ("blocage", "besoin") for x in new.sections),
+            created_at=new.created_at).returning(UpdateRow)
         async with self.db.session() as s:
-            top = await s.scalar(select(func.max(UpdateRow.number))
-                                 .where(UpdateRow.project_id == new.project_id))
-            row = UpdateRow(
-                project_id=new.project_id, number=(top or 0) + 1, author=new.author,
-                author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
-                text=new.text, sections=_sections_json(new.sections),
-                has_blocker=any(x.kind in ("blocage", "besoin") for x in new.sections),
-                created_at=new.created_at)
-            s.add(row)
-            await s.flush()
+            if self.db.engine.dialect.name != "sqlite":
+                await s.execute(select(ProjectRow.id).where(ProjectRow.id == new.project_id)
+                                .with_for_update(key_share=True))
+            row = (await s.scalars(stmt)).one()
             return update_of(row)
 
     async def edit(self, event_id: str, text: str, sections: tuple[Section, ...],
@@ -103,7 +113,7 @@ class UpdatesRepo:
         async with self.db.session() as s:
             return [update_of(r) for r in (await s.scalars(q)).all()]
 
-    async def latest(self, project_id: str, n: int) -> list[Update]:
+    async def latest(self, project_id: str, n: int) -> builtins.list[Update]:
         """The n most recent updates of a project, newest first."""
         q = (select(UpdateRow).where(UpdateRow.project_id == project_id)
              .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc()).limit(n))

@@ -1,0 +1,85 @@
+"""Digest subscriptions and content: who receives what, since when, and what is coming."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from traam_bot.domain.digest import Upcoming, compose_digest
+from traam_bot.domain.model import Reply
+from traam_bot.domain.schedule import Trigger, occurrences_between
+from traam_bot.services.directory import DirectoryService
+from traam_bot.services.schedules import ScheduleService
+from traam_bot.store.schedules_repo import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
+from traam_bot.store.updates_repo import UpdatesRepo
+
+WEEKLY = Trigger(weekdays=(0,), hour=8, minute=0)  # Monday 8h00
+DAILY = Trigger(hour=8, minute=0)
+UPCOMING_WINDOW = timedelta(days=7)
+
+
+def trigger_for(frequency: str) -> Trigger:
+    return DAILY if frequency == "quotidien" else WEEKLY
+
+
+class DigestService:
+    def __init__(self, schedules: ScheduleService, updates: UpdatesRepo,
+                 directory: DirectoryService, tz: ZoneInfo) -> None:
+        self.schedules = schedules
+        self.updates = updates
+        self.directory = directory
+        self.tz = tz
+
+    async def _subscriptions(self, owner: str | None = None,
+                             statuses: tuple[str, ...] = (ACTIVE, PAUSED)) -> list[Schedule]:
+        return await self.schedules.repo.find(kind="digest", owner=owner, statuses=statuses)
+
+    async def ensure_defaults(self, referents: tuple[str, ...], now: datetime) -> None:
+        """Referents from the config get a weekly digest unless they unsubscribed once."""
+        for user in referents:
+            known = await self._subscriptions(user, (ACTIVE, PAUSED, CANCELLED, MISSED))
+            if not known:
+                await self.subscribe(user, "hebdo", now)
+
+    async def subscribe(self, user: str, frequency: str, now: datetime) -> Schedule:
+        for old in await self._subscriptions(user):
+            await self.schedules.cancel(old)
+        return await self.schedules.add(kind="digest", room_id=None, owner=user,
+                                        message=frequency, trigger=trigger_for(frequency),
+                                        now=now)
+
+    async def unsubscribe(self, user: str) -> bool:
+        subs = await self._subscriptions(user)
+        for s in subs:
+            await self.schedules.cancel(s)
+        return bool(subs)
+
+    async def send_now(self, now: datetime) -> list[str]:
+        """A digest to every subscribed referent right now; returns who got one."""
+        sent = []
+        for sub in await self._subscriptions(statuses=(ACTIVE,)):
+            if await self.schedules.fire_now(sub, now):
+                sent.append(sub.owner)
+        return sent
+
+    async def build(self, schedule: Schedule, now: datetime) -> Reply:
+        period = timedelta(days=1) if schedule.message == "quotidien" else timedelta(days=7)
+        since = schedule.last_run or (now - period)
+        projects = self.directory.projects
+        updates = await self.updates.list([p.id for p in projects], since=since, until=now)
+        doc = compose_digest(projects=projects, updates=updates,
+                             last_update=await self.updates.last_update_times(),
+                             upcoming=await self.upcoming(now), since=since, now=now, tz=self.tz)
+        return doc.reply()
+
+    async def upcoming(self, now: datetime) -> list[Upcoming]:
+        items: list[Upcoming] = []
+        for s in await self.schedules.repo.find(statuses=(ACTIVE,)):
+            if s.kind == "digest" or s.room_id is None:
+                continue
+            project = self.directory.project_for_room(s.room_id)
+            label = f"{project.discipline} ({project.academie})" if project else s.room_id
+            kind = "relance" if s.kind == "prompt" else "rappel"
+            for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz):
+                items.append(Upcoming(when=when, kind=kind, room_label=label, text=s.message))
+        return sorted(items, key=lambda u: u.when)
