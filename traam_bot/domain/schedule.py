@@ -383,7 +383,7 @@ _TIME = r"(?<!\d)\d{1,2} ?(?:heures?|h|:) ?(?:\d{2})?|(?<![a-z])(?:midi|minuit)"
 _TIME_AT_END = re.compile(rf"^(?P<head>.*?)(?:[ ,]+a)?[ ,]*(?P<time>{_TIME})$")
 _TIME_PARTS = re.compile(r"(\d{1,2}) ?(?:heures?|h|:) ?(\d{2})?")
 _DELAY = re.compile(
-    r"^dans (?P<n>\d+|une?) ?(?P<unit>minutes?|mins?|mn|heures?|h|jours?|semaines?)$"
+    r"^dans (?P<n>\d+|une?) ?(?P<unit>secondes?|secs?|minutes?|mins?|mn|heures?|h|jours?|semaines?)$"
 )
 _DELAY_MINUTES = {"m": 1, "h": 60, "j": 24 * 60, "s": 7 * 24 * 60}
 _RECURRING = re.compile(
@@ -463,6 +463,10 @@ def _parse_delay(text: str, raw: str, now: datetime, tz: ZoneInfo) -> Trigger:
     if match is None:
         raise _fail(f"Délai non reconnu : « {shorten(text.strip(), 80)} »", _EX_DELAY)
     count = 1 if match["n"] in ("un", "une") else int(match["n"])
+    if match["unit"].startswith("sec"):  # short delays: handy for trying the bot out
+        if not 1 <= count <= 3600:
+            raise _fail("Délai en secondes : entre 1 et 3600", "dans 30 secondes")
+        return Trigger(at=now.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=count))
     unit = match["unit"][0]
     minutes = count * _DELAY_MINUTES[unit]
     if minutes == 0:
