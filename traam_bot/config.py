@@ -144,6 +144,8 @@ def _format_error(err: ValidationError) -> str:
     if kind == "missing":
         return f"clé obligatoire manquante : {path}"
     msg = first["msg"].removeprefix("Value error, ")
+    if not first["loc"] and kind == "value_error":
+        return msg  # a whole-document check: the message names its own path
     if kind.endswith("_type"):
         msg = f"type incorrect ({msg})"
     return f"{path} : {msg}"
@@ -261,12 +263,20 @@ class _DirectoryIn(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> _DirectoryIn:
-        seen: set[str] = set()
-        for p in self.projects:
-            if p.id in seen:
-                raise ValueError(f"identifiant de projet en double : {p.id}")
-            seen.add(p.id)
+        _check_unique("projects", ".id", "de projet", [p.id for p in self.projects])
+        # two contacts with the same id would silently merge into one at import
+        _check_unique("contacts", "", "de contact",
+                      [c.id or contact_id(c.name) for c in self.contacts])
         return self
+
+
+def _check_unique(section: str, suffix: str, what: str, ids: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, key in enumerate(ids):
+        if key in seen:
+            raise ValueError(f"{section}.{i}{suffix} : identifiant {what} en double « {key} » "
+                             f"(déjà utilisé par {section}.{seen[key]})")
+        seen[key] = i
 
 
 def contact_id(name: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Project, Update
-from traam_bot.domain.text import format_date, format_datetime, format_short_date, plural
+from traam_bot.domain.text import fold, format_date, format_datetime, format_short_date, plural
 
 CSV_HEADER = (
     "annee", "discipline", "theme", "academie", "projet", "phase", "salon",
@@ -26,12 +26,14 @@ class ProjectRecord:
 
 
 def _ordered(records: Sequence[ProjectRecord]) -> list[ProjectRecord]:
-    return sorted(records, key=lambda r: (r.project.discipline.lower(), r.project.theme.lower(),
-                                          r.project.academie, r.project.id))
+    # folded, so that "Éducation musicale" sorts among the E, not after "Technologie"
+    return sorted(records, key=lambda r: (fold(r.project.discipline), r.project.discipline,
+                                          fold(r.project.theme), r.project.academie,
+                                          r.project.id))
 
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+#=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+#=])|(\d+)([.)]))")
 
 
 def md_escape(text: str) -> str:
@@ -40,8 +42,14 @@ def md_escape(text: str) -> str:
     Only what can start markup is escaped, so the file stays readable as plain text.
     """
     escaped = _MD_INLINE.sub(r"\\\1", text)
-    escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    escaped = _MD_LINE_START.sub(_escape_line_start, escaped)
     return escaped.replace("@room", "@\u200broom")
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    """"\\-", "\\#", "\\=" but "1\\." (a backslash before a digit would be shown, not hidden)."""
+    indent, mark, digits, dot = m.groups()
+    return indent + ("\\" + mark if mark else digits + "\\" + dot)
 
 
 def _md_text_block(text: str) -> list[str]:
@@ -97,10 +105,11 @@ def render_csv(records: Sequence[ProjectRecord], tz: ZoneInfo) -> str:
             writer.writerow([*base, "", "", "", "", ""])
         for u in rec.updates:
             writer.writerow([*base, u.number, format_short_date(u.created_at, tz),
-                             u.author_name, _csv_safe(u.text), "oui" if u.has_blocker else "non"])
+                             _csv_safe(u.author_name), _csv_safe(u.text),
+                             "oui" if u.has_blocker else "non"])
     return buf.getvalue()
 
 
 def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Neutralise spreadsheet formulas (=, +, -, @, tab or CR at the start of a cell)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

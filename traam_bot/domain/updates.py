@@ -21,7 +21,8 @@ SECTION_LABELS = {
     "besoin": "Besoin",
 }
 _SECTION_LINE = re.compile(r"^\s*[-•*]?\s*(fait|a faire|blocages?|besoins?)\s*:\s*(.*)$")
-_DATE = re.compile(r"(?:^|\s)depuis\s+(?:le\s+)?(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_DATE = re.compile(r"(?:^|\s)depuis\s+(?:le\s+)?(\d{1,2})/(\d{1,2})/(\d{4})\s*$",
+                   re.IGNORECASE)
 
 
 class UpdateTextError(ValueError):
@@ -38,11 +39,25 @@ def parse_sections(text: str) -> tuple[Section, ...]:
         m = _SECTION_LINE.match(fold(line))
         if m:
             label = m.group(1).rstrip("s").replace(" ", "_")
-            start = len(line) - len(m.group(2)) if m.group(2) else len(line)
+            start = _unfolded_index(line, m.start(2))
             sections.append((label, [line[start:].strip()]))
         elif sections and line.strip():
             sections[-1][1].append(line.strip())
     return tuple(Section(kind, "\n".join(t for t in lines if t)) for kind, lines in sections)
+
+
+def _unfolded_index(line: str, folded_index: int) -> int:
+    """Index in `line` of the character at `folded_index` in `fold(line)`.
+
+    Folding changes lengths ("œ" -> "oe", "…" -> "...", emoji -> ""), so positions found
+    in the folded line must be mapped back, character by character.
+    """
+    seen = 0
+    for i, ch in enumerate(line):
+        if seen >= folded_index:
+            return i
+        seen += len(fold(ch))
+    return len(line)
 
 
 def check_update_text(text: str, prefix: str) -> str:

@@ -49,8 +49,9 @@ def mentions_user(content: dict[str, Any], body: str, user_id: str, names: tuple
     if isinstance(formatted, str) and user_id in _MATRIX_TO.findall(formatted.replace("%40", "@")):
         return True
     low = body.lower()
+    # "-" counts as part of a word: "traam-bot-dev" is another account, not us
     return user_id.lower() in low or any(
-        re.search(rf"(^|\W){re.escape(n.lower())}(\W|$)", low) for n in names if n)
+        re.search(rf"(?<![\w-]){re.escape(n.lower())}(?![\w-])", low) for n in names if n)
 
 
 def strip_mention(body: str, user_id: str, names: tuple[str, ...]) -> str:
@@ -58,7 +59,8 @@ def strip_mention(body: str, user_id: str, names: tuple[str, ...]) -> str:
     for name in (user_id, *names):
         if not name:
             continue
-        m = re.match(rf"^\s*@?{re.escape(name)}\s*[:,]?\s*", body, flags=re.IGNORECASE)
+        m = re.match(rf"^\s*@?{re.escape(name)}(?![\w-])\s*[:,]?\s*", body,
+                     flags=re.IGNORECASE)
         if m:
             return body[m.end():]
     return body
@@ -90,15 +92,19 @@ def parse_event(room_id: str, source: dict[str, Any], bot_id: str,
     body = content.get("body")
     if not isinstance(body, str):
         return None
+    thread = rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
     reply_to = _reply_to(rel)
+    if thread and rel.get("is_falling_back"):
+        # a thread's in-reply-to is only for clients without threads; its body has no
+        # reply fallback, so a leading "> " there is the user's own quote
+        reply_to = None
     if reply_to:
         body = strip_reply_fallback(body)
-    thread = rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
     mentioned = mentions_user(content, body, bot_id, bot_names)
     if mentioned:
         body = strip_mention(body, bot_id, bot_names)
     return Incoming(
         room_id=room_id, event_id=event_id, sender=sender, body=body.strip(), timestamp=ts,
         mentions_bot=mentioned, thread_root=thread if isinstance(thread, str) else None,
-        reply_to=None if (thread and rel.get("is_falling_back")) else reply_to,
+        reply_to=reply_to,
     )

@@ -26,6 +26,7 @@ class NioRoomView:
         self._sender = sender
         self.is_direct = is_direct
         self._levels: dict | None = None
+        self._creators: frozenset[str] = frozenset()
 
     def is_member(self, user_id: str) -> bool:
         return self._room is not None and user_id in self._room.users
@@ -39,13 +40,20 @@ class NioRoomView:
 
     async def _power_levels(self) -> dict | None:
         if self._levels is None:
-            self._levels = await self._sender.state_event(self.room_id, "m.room.power_levels")
+            state = await self._sender.room_state(self.room_id) or []
+            levels = next((e for e in state if e.get("type") == "m.room.power_levels"), None)
+            create = next((e for e in state if e.get("type") == "m.room.create"), None)
+            if levels is not None:
+                self._levels = dict(levels.get("content") or {})
+                self._creators = creators_with_top_power(create)
         return self._levels
 
     async def power_level(self, user_id: str) -> int | None:
         levels = await self._power_levels()
         if not isinstance(levels, dict):
             return None  # unknown state: deny, never allow
+        if user_id in self._creators:
+            return CREATOR_LEVEL
         users = levels.get("users") or {}
         try:
             return int(users.get(user_id, levels.get("users_default", 0)))
@@ -61,6 +69,24 @@ class NioRoomView:
         return level >= int(needed)
 
 
+CREATOR_LEVEL = 2**53 - 1  # room v12: creators outrank every power level
+
+
+def creators_with_top_power(create: dict | None) -> frozenset[str]:
+    """Room versions 12+ give their creators infinite power and omit them from `users`."""
+    if not create:
+        return frozenset()
+    content = create.get("content") or {}
+    version = str(content.get("room_version", "1"))
+    if not (version.isdigit() and int(version) >= 12) and version != "org.matrix.hydra.11":
+        return frozenset()
+    extra = content.get("additional_creators") or []
+    return frozenset([create.get("sender", ""), *[c for c in extra if isinstance(c, str)]])
+
+
 def is_direct_room(room: MatrixRoom | None) -> bool:
-    """A room with the bot and one person is a direct chat."""
-    return room is not None and room.member_count <= 2
+    """A direct chat: the bot and one person in a room without a name (as clients make them).
+
+    A named room with two members is a team room still being set up, not a direct chat.
+    """
+    return room is not None and room.member_count <= 2 and not room.name

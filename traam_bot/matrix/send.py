@@ -13,7 +13,7 @@ from nio import (
     AsyncClient,
     ErrorResponse,
     LocalProtocolError,
-    RoomGetStateEventResponse,
+    RoomGetStateResponse,
     RoomSendResponse,
 )
 
@@ -106,11 +106,10 @@ class Sender:
         return await self.send(room_id, "m.reaction", reaction_content(event_id, key),
                                txn_id(event_id, "reaction", key))
 
-    async def state_event(self, room_id: str, event_type: str, state_key: str = "") -> dict | None:
+    async def room_state(self, room_id: str) -> list[dict] | None:
+        """The room's current state events, or None when they cannot be read."""
         try:
-            resp = await self.client.room_get_state_event(room_id, event_type, state_key)
+            resp = await self.client.room_get_state(room_id)
         except (ClientError, TimeoutError, OSError):
             return None
-        if isinstance(resp, RoomGetStateEventResponse):
-            return resp.content
-        return None
+        return resp.events if isinstance(resp, RoomGetStateResponse) else None

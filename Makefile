@@ -1,0 +1,36 @@
+# traam-bot: everyday commands. `make run` for a local bot, `make demo` for a scripted tour.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run demo test lint bench clean
+
+venv: $(STAMP)
+
+# (Re)install when pyproject.toml changes; the stamp records the last install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/python -m traam_bot.localrun
+
+demo: venv
+	$(BIN)/traam-bot demo
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check traam_bot tests
+	$(BIN)/mypy traam_bot
+
+bench: venv
+	$(BIN)/python -m bench
+
+# Caches and build outputs; the venv and .local/ (local accounts and rooms) are kept.
+clean:
+	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,252 @@
+"""`traam-bot demo`: a throwaway Synapse, the bot, and a scripted French conversation."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, Event, Sandbox, UserClient
+
+# Step kinds.
+OPEN_DM = "ouvrir-dm"        # `who` opens an encrypted direct chat with the bot
+CREATE_ROOM = "creer-salon"  # `who` creates room `what`, inviting `invite`
+JOIN = "rejoindre"           # `who` accepts the invite to `where`
+SEND = "envoyer"             # `who` sends `what`
+MENTION = "mentionner"       # `who` sends `what`, mentioning the bot
+REPLY_IN_THREAD = "fil"      # `who` answers in the thread of event `target`
+EDIT = "modifier"            # `who` edits event `target` into `what`
+REDACT = "supprimer"         # `who` deletes event `target`
+WAIT_DM = "attendre-dm"      # `who` waits for the bot to open a direct chat and speak
+
+REPLY_TIMEOUT = 15.0
+SILENCE = 3.0  # how long a step that expects no answer listens before saying so
+WIDTH = max(len(n) for n in (BOT, COORDINATOR, MEMBER, REFERENT))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the script; `where` names a room, `label`/`target` link steps together."""
+
+    who: str
+    where: str
+    what: str = ""
+    kind: str = SEND
+    expect: bool = True  # a bot answer is expected (False: silence is the right answer)
+    label: str | None = None
+    target: str | None = None
+    invite: tuple[str, ...] = ()
+
+
+def _dm(what: str, expect: bool = True) -> Step:
+    return Step(COORDINATOR, "dm", what, expect=expect)
+
+
+SCENARIO: tuple[Step, ...] = (
+    Step(COORDINATOR, "dm", kind=OPEN_DM),
+    _dm("!aide"),
+    _dm("!projets"),
+    _dm("!projets dijon technologie"),
+    _dm("!projet lettres"),
+    _dm("!projet xyzzy"),
+    _dm("!contacts"),
+    _dm("!foo"),
+    _dm("Bonjour, quels sont les projets de l'académie de Dijon ?"),
+    _dm("Qui est la référente TraAM ?"),
+    _dm("C'est quoi les TraAM ?"),
+    _dm("Quelle heure est-il ?"),
+    Step(COORDINATOR, "nsi", "TraAM NSI", kind=CREATE_ROOM, invite=(MEMBER, BOT)),
+    Step(MEMBER, "nsi", kind=JOIN),
+    Step(MEMBER, "nsi", "bonjour tout le monde", expect=False),
+    Step(MEMBER, "nsi", "quels sont les projets en NSI ?", kind=MENTION),
+)
+
+
+def say(who: str, text: str) -> None:
+    """One transcript entry; continuation lines are indented under the first."""
+    lines = [line.rstrip() for line in text.strip("\n").split("\n")] or [""]
+    print(f"{who.ljust(WIDTH)} : {lines[0]}", flush=True)
+    for line in lines[1:]:
+        print(" " * (WIDTH + 3) + line, flush=True)
+
+
+def note(text: str) -> None:
+    print(" " * (WIDTH + 3) + text, flush=True)
+
+
+def header(text: str) -> None:
+    print(f"\n── {text}", flush=True)
+
+
+class Demo:
+    """Plays SCENARIO step by step against a running sandbox; counts missing answers."""
+
+    def __init__(self, sandbox: Sandbox, users: dict[str, UserClient]) -> None:
+        self.sandbox = sandbox
+        self.users = users
+        self.rooms: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
+        self.missing = 0
+        self.unexpected = 0
+        self.kinds: dict[str, Callable[[Step], Awaitable[str | None]]] = {
+            OPEN_DM: self.open_dm, CREATE_ROOM: self.create_room, JOIN: self.join,
+            SEND: self.send, MENTION: self.mention, REPLY_IN_THREAD: self.reply_in_thread,
+            EDIT: self.edit, REDACT: self.redact, WAIT_DM: self.wait_dm,
+        }
+
+    async def play(self, steps: tuple[Step, ...]) -> None:
+        for step in steps:
+            event_id = await self.kinds[step.kind](step)
+            if event_id is None:
+                continue
+            if step.label:
+                self.labels[step.label] = event_id
+            await self.answer(step, event_id)
+
+    # -- room set-up ---------------------------------------------------------------
+    async def open_dm(self, step: Step) -> None:
+        header(f"Message direct : {step.who} ↔ {BOT} (chiffré de bout en bout)")
+        user = self.users[step.who]
+        room = await user.create_room(invite=[self.sandbox.bot_id], direct=True, encrypted=True)
+        await user.wait_member(room, self.sandbox.bot_id)
+        self.rooms[step.where] = room
+
+    async def create_room(self, step: Step) -> None:
+        guests = " et ".join(step.invite)
+        header(f"Salon « {step.what} » (chiffré) : {step.who} invite {guests}")
+        user = self.users[step.who]
+        ids = [self.sandbox.user_ids[name] for name in step.invite]
+        self.rooms[step.where] = await user.create_room(step.what, invite=ids, encrypted=True)
+        if BOT in step.invite:
+            await user.wait_member(self.rooms[step.where], self.sandbox.bot_id)
+            note(f"({BOT} a rejoint le salon)")
+
+    async def join(self, step: Step) -> None:
+        await self.users[step.who].join(self.rooms[step.where])
+        note(f"({step.who} a rejoint le salon)")
+
+    # -- messages --------------------------------------------------------------------
+    async def send(self, step: Step) -> str:
+        say(step.who, step.what)
+        return await self.users[step.who].send(self.rooms[step.where], step.what)
+
+    async def mention(self, step: Step) -> str:
+        body = f"{BOT} : {step.what}"
+        say(step.who, body)
+        link = f'<a href="https://matrix.to/#/{self.sandbox.bot_id}">{BOT}</a>'
+        return await self.users[step.who].send(
+            self.rooms[step.where], body, mentions=[self.sandbox.bot_id],
+            formatted_body=f"{link} : {html.escape(step.what)}")
+
+    async def reply_in_thread(self, step: Step) -> str:
+        say(step.who, f"(dans le fil) {step.what}")
+        return await self.users[step.who].send(self.rooms[step.where], step.what,
+                                               thread_root=self.labels[step.target or ""])
+
+    async def edit(self, step: Step) -> str:
+        say(step.who, f"(modifie son message) {step.what}")
+        return await self.users[step.who].edit(self.rooms[step.where],
+                                               self.labels[step.target or ""], step.what)
+
+    async def redact(self, step: Step) -> str | None:
+        say(step.who, "(supprime son message)")
+        await self.users[step.who].redact(self.rooms[step.where], self.labels[step.target or ""])
+        return None
+
+    async def wait_dm(self, step: Step) -> None:
+        user = self.users[step.who]
+        try:
+            room = await user.wait_invite(REPLY_TIMEOUT)
+            await user.join(room)
+            found = await user.wait_for(lambda e: e["room_id"] == room and _from_bot(e, self),
+                                        REPLY_TIMEOUT)
+        except TimeoutError:
+            found = []
+        header(f"Message direct ouvert par {BOT} pour {step.who}")
+        if not found:
+            self._missing()
+        for event in found:
+            say(BOT, _body(event))
+
+    # -- answers ---------------------------------------------------------------------
+    async def answer(self, step: Step, event_id: str) -> None:
+        user, room = self.users[step.who], self.rooms[step.where]
+        wait = REPLY_TIMEOUT if step.expect else SILENCE
+        try:
+            await user.wait_reply(room, event_id, timeout=wait)
+        except TimeoutError:
+            if step.expect:
+                self._missing()
+            else:
+                note("(pas de réponse, normal)")
+            return
+        await user.sync(300)  # long answers come in several messages
+        if not step.expect:
+            self.unexpected += 1
+            note("(réponse inattendue :)")
+        for event in user.replies(room, event_id):
+            say(BOT, _body(event))
+        for key in _reactions(user, room, event_id, self.sandbox.bot_id):
+            note(f"({BOT} réagit {key})")
+
+    def _missing(self) -> None:
+        self.missing += 1
+        note("(pas de réponse)")
+
+
+def _body(event: Event) -> str:
+    return str((event.get("content") or {}).get("body", ""))
+
+
+def _from_bot(event: Event, demo: Demo) -> bool:
+    return event.get("sender") == demo.sandbox.bot_id and event.get("type") == "m.room.message"
+
+
+def _reactions(user: UserClient, room: str, event_id: str, bot_id: str) -> list[str]:
+    keys = []
+    for e in user.events.get(room, []):
+        rel = (e.get("content") or {}).get("m.relates_to") or {}
+        if (e.get("type") == "m.reaction" and e.get("sender") == bot_id
+                and rel.get("event_id") == event_id):
+            keys.append(str(rel.get("key")))
+    return keys
+
+
+def _quiet_logs() -> None:
+    """Only warnings on stderr: the transcript owns stdout."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("traam_bot", "nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # "Missing session for device …" is routine before the first key claim.
+    logging.getLogger("nio.crypto").setLevel(logging.ERROR)
+
+
+async def run_demo(keep: bool = False, steps: tuple[Step, ...] = SCENARIO) -> int:
+    """Play the scripted conversation; 0 when every expected answer came, 1 otherwise."""
+    _quiet_logs()
+    started = time.monotonic()
+    print("Démo traam-bot : démarrage d'un serveur Synapse jetable…", flush=True)
+    async with Sandbox(keep=keep) as sandbox:
+        await sandbox.start_bot()
+        names = {step.who for step in steps}
+        users = {name: await sandbox.user(name) for name in sorted(names)}
+        print(f"Serveur {sandbox.synapse.url}, bot {sandbox.bot_id} connecté.", flush=True)
+        demo = Demo(sandbox, users)
+        await demo.play(steps)
+        if keep:
+            print(f"\nDossier conservé : {sandbox.workdir}", flush=True)
+    return _summary(demo, time.monotonic() - started)
+
+
+def _summary(demo: Demo, seconds: float) -> int:
+    problems = []
+    if demo.missing:
+        problems.append(f"{demo.missing} sans réponse")
+    if demo.unexpected:
+        problems.append(f"{demo.unexpected} réponse(s) inattendue(s)")
+    outcome = ", ".join(problems) if problems else "toutes les réponses attendues sont arrivées"
+    print(f"\nDémo terminée en {seconds:.0f} s : {outcome}. Tout est arrêté.", flush=True)
+    return 1 if problems else 0

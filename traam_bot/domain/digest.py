@@ -1,0 +1,173 @@
+"""The periodic digest for referents: updates of the period, blockers, quiet teams, what is next.
+
+Pure: no I/O and no clock (`now` is a parameter). Every piece of user text goes through
+domain.render.Doc, which escapes it; long digests are split later by `Doc.reply()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from operator import attrgetter
+from zoneinfo import ZoneInfo
+
+from traam_bot.domain.model import Project, Update
+from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.text import fold, format_date, format_datetime, plural, shorten
+from traam_bot.domain.updates import SECTION_LABELS, update_block
+
+UPCOMING_DAYS = 7
+_DAY = timedelta(days=1)
+_BLOCKER_KINDS = ("blocage", "besoin")
+_CHRONOLOGICAL = attrgetter("created_at", "number")
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A reminder ("rappel") or an update prompt ("relance") due soon."""
+
+    when: datetime  # aware UTC
+    kind: str  # "rappel" | "relance"
+    room_label: str  # e.g. the project name or room alias
+    text: str  # reminder message (user text) or "" for a prompt
+
+
+@dataclass(frozen=True, slots=True)
+class _Quiet:
+    project: Project
+    last: datetime | None  # None: no update ever
+
+
+def academie_label(academie: str) -> str:
+    """"académie de Besançon", "académie d’Aix-Marseille"."""
+    elided = fold(academie[:1]) in ("a", "e", "i", "o", "u")
+    return f"académie d’{academie}" if elided else f"académie de {academie}"
+
+
+def project_label(project: Project) -> str:
+    """"NSI (académie de Besançon)"."""
+    return f"{project.discipline} ({academie_label(project.academie)})"
+
+
+def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
+                   last_update: Mapping[str, datetime], upcoming: Sequence[Upcoming],
+                   since: datetime | None, now: datetime, tz: ZoneInfo,
+                   quiet_days: int = 14, max_chars: int = 500) -> Doc:
+    """The digest of the period [since, now] over the active projects in `projects`.
+
+    `updates` should already be the period's; earlier ones and updates of projects out
+    of scope are dropped anyway. `last_update` maps project id -> time of its latest
+    update over all time (projects absent from it never had one).
+    """
+    in_scope = sorted((p for p in projects if not p.archived), key=_project_order)
+    groups = _group_by_project(updates, {p.id for p in in_scope}, since)
+    quiet = _quiet_projects(in_scope, groups, last_update, now, quiet_days)
+    soon = _upcoming_window(upcoming, now)
+    period = f"depuis le {format_datetime(since, tz)}" if since else "depuis le début"
+    doc = Doc().para(B(f"Digest TraAM du {format_date(now, tz)}"), f" — mises à jour {period}")
+    if not groups and not quiet and not soon:
+        return doc.para(f"Rien de nouveau {period} : aucune mise à jour, aucune équipe "
+                        f"silencieuse, aucun rappel dans les {UPCOMING_DAYS} prochains jours.")
+    with_updates = [(p, groups[p.id]) for p in in_scope if p.id in groups]
+    _blockers_section(doc, with_updates, tz, max_chars)
+    _projects_section(doc, with_updates, tz, max_chars)
+    _quiet_section(doc, quiet, now)
+    _upcoming_section(doc, soon, tz, max_chars)
+    return doc
+
+
+def _project_order(project: Project) -> tuple[str, str, str]:
+    return (fold(project.academie), fold(project.discipline), project.id)
+
+
+def _group_by_project(updates: Sequence[Update], scope: set[str],
+                      since: datetime | None) -> dict[str, list[Update]]:
+    """Updates of the period per project id, oldest first: one filter, one sort, one pass."""
+    if since is None:
+        kept = [u for u in updates if u.project_id in scope]
+    else:  # the date test first: it discards most of a long history
+        kept = [u for u in updates if u.created_at >= since and u.project_id in scope]
+    kept.sort(key=_CHRONOLOGICAL)  # linear when the store already sends them in order
+    groups: dict[str, list[Update]] = {}
+    for update in kept:
+        group = groups.get(update.project_id)
+        if group is None:
+            groups[update.project_id] = [update]
+        else:
+            group.append(update)
+    return groups
+
+
+def _quiet_projects(in_scope: Sequence[Project], groups: Mapping[str, list[Update]],
+                    last_update: Mapping[str, datetime], now: datetime,
+                    quiet_days: int) -> list[_Quiet]:
+    """Projects silent for `quiet_days` days or more, longest silence first."""
+    threshold = now - timedelta(days=quiet_days)
+    quiet: list[_Quiet] = []
+    for project in in_scope:
+        last = last_update.get(project.id)
+        group = groups.get(project.id)
+        if group and (last is None or group[-1].created_at > last):
+            last = group[-1].created_at  # a stale `last_update` must not flag a live team
+        if last is None or last <= threshold:
+            quiet.append(_Quiet(project, last))
+    # stable sort: equal silences keep the académie/discipline order
+    quiet.sort(key=lambda q: (q.last is not None, q.last or now))
+    return quiet
+
+
+def _upcoming_window(upcoming: Sequence[Upcoming], now: datetime) -> list[Upcoming]:
+    end = now + timedelta(days=UPCOMING_DAYS)
+    return sorted((u for u in upcoming if now <= u.when < end), key=attrgetter("when"))
+
+
+def _blockers_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Update]]],
+                      tz: ZoneInfo, max_chars: int) -> None:
+    lines: list[tuple[str, Update, str, str]] = []
+    for project, group in with_updates:
+        label = project_label(project)
+        for update in group:
+            if update.sections and update.has_blocker:
+                lines.extend((label, update, s.kind, s.text)
+                             for s in update.sections if s.kind in _BLOCKER_KINDS)
+    if not lines:
+        return
+    doc.para(B("Blocages et besoins signalés"), f" — {len(lines)}")
+    for label, update, kind, text in lines:
+        doc.item("⚠️ ", B(f"{SECTION_LABELS[kind]} : "), shorten(text, max_chars),
+                 I(f" — {label}, n° {update.number}, "), I(update.author_name),
+                 I(f", {format_date(update.created_at, tz)}"))
+
+
+def _projects_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Update]]],
+                      tz: ZoneInfo, max_chars: int) -> None:
+    if not with_updates:
+        return
+    doc.para(B("Mises à jour par projet"))
+    for project, group in with_updates:
+        doc.para(B(project_label(project)), f" — {plural(len(group), 'mise', 'mises')} à jour")
+        for update in group:
+            update_block(doc, update, tz, shorten_to=max_chars)
+
+
+def _quiet_section(doc: Doc, quiet: Sequence[_Quiet], now: datetime) -> None:
+    if not quiet:
+        return
+    doc.para(B("Équipes sans nouvelles"))
+    for q in quiet:
+        if q.last is None:
+            silence = "aucune mise à jour depuis le début"
+        else:
+            silence = f"sans nouvelles depuis {plural((now - q.last) // _DAY, 'jour')}"
+        doc.item(B(project_label(q.project)), f" : {silence}")
+
+
+def _upcoming_section(doc: Doc, soon: Sequence[Upcoming], tz: ZoneInfo,
+                      max_chars: int) -> None:
+    if not soon:
+        return
+    doc.para(B(f"À venir dans les {UPCOMING_DAYS} prochains jours"))
+    for u in soon:
+        text = f" : {shorten(u.text, max_chars)}" if u.text else ""
+        doc.item(B(format_datetime(u.when, tz)), f" — {u.kind} — ", u.room_label, text)
