@@ -187,7 +187,7 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
             if not isinstance(data.get(section, {}), dict):
-                break
+                continue  # validation reports the malformed section
             data.setdefault(section, {})[key] = env[var]
     try:
         settings = Settings.model_validate(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from traam_bot.domain.model import Reply
@@ -13,9 +14,12 @@ MAX_MESSAGE_BYTES = 30_000
 _ZWSP = "\u200b"
 
 
+_ROOM_PING = re.compile(r"@(room)", re.IGNORECASE)
+
+
 def neutralise(text: str) -> str:
-    """Defuse whole-room pings: "@room" is shown but never notifies anyone."""
-    return text.replace("@room", "@" + _ZWSP + "room")
+    """Defuse whole-room pings: "@room" (any case) is shown but never notifies anyone."""
+    return _ROOM_PING.sub("@" + _ZWSP + r"\1", text)
 
 
 def esc(text: str) -> str:

@@ -16,9 +16,13 @@ def ts_to_datetime(ms: int) -> datetime:
 
 
 def strip_reply_fallback(body: str) -> str:
-    """Drop the "> <@user> quoted" lines clients prepend to rich replies."""
+    """Drop the "> <@user> quoted" lines older clients prepend to rich replies.
+
+    Only a quote that starts like a fallback ("> <@…>" or "> * <@…>") is removed: since
+    Matrix 1.13 clients stop sending fallbacks, so other quotes are the user's own.
+    """
     lines = body.split("\n")
-    if not lines or not lines[0].startswith(">"):
+    if not re.match(r"^> (\* )?<[@!]", lines[0]):
         return body
     i = 0
     while i < len(lines) and lines[i].startswith(">"):

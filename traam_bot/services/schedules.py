@@ -25,7 +25,7 @@ from traam_bot.store.schedules_repo import (
 
 log = logging.getLogger(__name__)
 
-ON_TIME = timedelta(minutes=10)  # later than this, a firing is marked "(en retard)"
+ON_TIME = timedelta(seconds=60)  # later than this (the bot was down), "(en retard)"
 LATE_LIMIT = timedelta(hours=24)  # later than this, a reminder is missed, not sent
 PROMPT_TEXT = "Où en est l’équipe cette semaine ? Répondez dans ce fil."
 LATE_MARK = " (en retard)"
