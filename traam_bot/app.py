@@ -12,19 +12,20 @@ from datetime import UTC, datetime
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.matrix.messenger import Messenger
+from traam_bot.matrix.rooms import room_label
 from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
-from traam_bot.matrix.messenger import Messenger
 from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
 from traam_bot.services.digests import DigestService
-from traam_bot.services.schedules import Poster, ScheduleService
-from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.services.directory import DirectoryService
+from traam_bot.services.schedules import Poster, ScheduleService
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo
+from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
 from traam_bot.store.updates_repo import UpdatesRepo
 
@@ -146,6 +147,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
         services = await build_services(settings, db, Messenger(client, sender))
         services.is_member = lambda room_id, user: (
             room_id in client.rooms and user in client.rooms[room_id].users)
+        services.room_label = lambda room_id: room_label(client, room_id)
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
         runtime = Runtime(client, BotSink(services, Router(services), sender), settings.servers,
                           display_names=(localpart,), sender=sender)

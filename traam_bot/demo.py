@@ -20,6 +20,8 @@ REPLY_IN_THREAD = "fil"      # `who` answers in the thread of event `target`
 EDIT = "modifier"            # `who` edits event `target` into `what`
 REDACT = "supprimer"         # `who` deletes event `target`
 WAIT_DM = "attendre-dm"      # `who` waits for the bot to open a direct chat and speak
+WAIT_POST = "attendre"       # `who` waits for a bot message containing `what` in `where`
+EXPORT = "export"            # print the year's bilan as `traam-bot export --format md` would
 
 REPLY_TIMEOUT = 15.0
 SILENCE = 3.0  # how long a step that expects no answer listens before saying so
@@ -61,6 +63,33 @@ SCENARIO: tuple[Step, ...] = (
     Step(MEMBER, "nsi", kind=JOIN),
     Step(MEMBER, "nsi", "bonjour tout le monde", expect=False),
     Step(MEMBER, "nsi", "quels sont les projets en NSI ?", kind=MENTION),
+    Step(MEMBER, "nsi", "!lier nsi"),
+    Step(COORDINATOR, "nsi", "!lier nsi"),
+    Step(MEMBER, "nsi", "!point Fait : séance 1 sur l’égalité filles-garçons en 1re\n"
+                        "Blocage : pas de salle informatique libre le jeudi", label="p1"),
+    Step(MEMBER, "nsi", "!point Fait : séances 1 et 2 sur l’égalité filles-garçons en 1re\n"
+                        "Blocage : pas de salle informatique libre le jeudi",
+         kind=EDIT, target="p1", expect=False),
+    Step(MEMBER, "nsi", "!point message envoyé par erreur", label="p2"),
+    Step(MEMBER, "nsi", kind=REDACT, target="p2"),
+    Step(MEMBER, "nsi", "!bilan"),
+    Step(COORDINATOR, "nsi", "!rappel ajouter chaque lundi à 9h : Réunion d’équipe"),
+    Step(COORDINATOR, "nsi", "!rappel ajouter le 31/02/2027 à 9h : Date impossible"),
+    Step(COORDINATOR, "nsi", "!rappel ajouter dans 5 secondes : Pensez à déposer vos séquences"),
+    Step(COORDINATOR, "nsi", "Rappel :", kind=WAIT_POST),
+    Step(COORDINATOR, "nsi", "!rappel liste"),
+    Step(COORDINATOR, "nsi", "!rappel suppr 1"),
+    Step(COORDINATOR, "nsi", "!relance dans 5 secondes"),
+    Step(MEMBER, "nsi", "Où en est l’équipe", kind=WAIT_POST, label="prompt"),
+    Step(MEMBER, "nsi", "Séquence 2 terminée, les élèves ont produit leurs podcasts.",
+         kind=REPLY_IN_THREAD, target="prompt"),
+    _dm("!point nsi : compte rendu envoyé à l’inspectrice"),
+    _dm("!projet nsi"),
+    Step(REFERENT, "dm-ref", kind=OPEN_DM),
+    Step(REFERENT, "dm-ref", "!digest maintenant"),
+    Step(REFERENT, "dm-ref", "Digest TraAM", kind=WAIT_POST),
+    Step(REFERENT, "dm-ref", "!digest abonner quotidien"),
+    Step(COORDINATOR, "", kind=EXPORT),
 )
 
 
@@ -94,7 +123,9 @@ class Demo:
             OPEN_DM: self.open_dm, CREATE_ROOM: self.create_room, JOIN: self.join,
             SEND: self.send, MENTION: self.mention, REPLY_IN_THREAD: self.reply_in_thread,
             EDIT: self.edit, REDACT: self.redact, WAIT_DM: self.wait_dm,
+            WAIT_POST: self.wait_post, EXPORT: self.export,
         }
+        self.seen: set[str] = set()
 
     async def play(self, steps: tuple[Step, ...]) -> None:
         for step in steps:
@@ -170,9 +201,54 @@ class Demo:
         for event in found:
             say(BOT, _body(event))
 
+    async def wait_post(self, step: Step) -> str | None:
+        """A message the bot posts on its own (reminder, prompt, digest)."""
+        user, room = self.users[step.who], self.rooms[step.where]
+
+        def fresh(e: Event) -> bool:
+            return (e["room_id"] == room and _from_bot(e, self) and step.what in _body(e)
+                    and e["event_id"] not in self.seen)
+
+        found = await user.wait_for(fresh, REPLY_TIMEOUT)
+        if not found:
+            self._missing()
+            return None
+        self.seen.add(found[0]["event_id"])
+        say(BOT, _body(found[0]))
+        if step.label:
+            self.labels[step.label] = found[0]["event_id"]
+        return None
+
+    async def export(self, step: Step) -> None:
+        from traam_bot.config import load_directory
+        from traam_bot.domain.export import render_markdown
+        from traam_bot.export import collect
+        from traam_bot.store.database import Database
+
+        settings = self.sandbox.settings
+        directory = load_directory(settings.directory)
+        db = Database(settings.database.url)
+        try:
+            records = await collect(db, directory.year)
+        finally:
+            await db.close()
+        header("Export du bilan : traam-bot export --format md (extrait)")
+        text = render_markdown(directory.region, directory.year, records, settings.tz)
+        start = text.index("## NSI")
+        print(text[start:].split("\n## ", 1)[0].rstrip(), flush=True)
+
     # -- answers ---------------------------------------------------------------------
     async def answer(self, step: Step, event_id: str) -> None:
         user, room = self.users[step.who], self.rooms[step.where]
+        if step.kind in (REPLY_IN_THREAD, EDIT):  # acknowledged by a reaction only
+            target = event_id if step.kind == REPLY_IN_THREAD else self.labels[step.target or ""]
+            key = "✅" if step.kind == REPLY_IN_THREAD else "✏️"
+            try:
+                await user.wait_reaction(room, target, key, timeout=REPLY_TIMEOUT)
+                note(f"({BOT} réagit {key})")
+            except TimeoutError:
+                self._missing()
+            return
         wait = REPLY_TIMEOUT if step.expect else SILENCE
         try:
             await user.wait_reply(room, event_id, timeout=wait)

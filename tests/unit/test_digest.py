@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from traam_bot.domain.digest import Upcoming, academie_label, compose_digest, project_label
+from traam_bot.domain.digest import Upcoming, compose_digest
 from traam_bot.domain.model import Project, Section, Update
 from traam_bot.domain.render import MAX_MESSAGE_BYTES, Doc
+from traam_bot.domain.text import academie_label
 from traam_bot.domain.updates import parse_sections
 
 from .conftest import SEED_PROJECTS
@@ -132,8 +133,8 @@ def test_sections_come_in_order_blockers_projects_quiet_upcoming() -> None:
     nsi = lines.index("NSI (académie de Besançon) — 1 mise à jour")
     assert lines[nsi + 1:nsi + 4] == [
         "• n° 3 — Alice Martin — mardi 24 novembre 2026",
-        "⚠️ Blocage : pas de salle",
         "  Fait : séance 3",
+        "  ⚠️ Blocage : pas de salle",
     ]
 
 
@@ -195,7 +196,7 @@ def test_long_updates_are_shortened_with_an_ellipsis(length: int, max_chars: int
 )
 def test_academie_label_elides_before_a_vowel(academie: str, expected: str) -> None:
     assert academie_label(academie) == expected
-    assert project_label(replace(BY_ID[NSI], academie=academie)) == f"NSI ({expected})"
+    assert replace(BY_ID[NSI], academie=academie).label == f"NSI ({expected})"
 
 
 # ---------------------------------------------------------------------------------- quiet teams
@@ -295,11 +296,11 @@ def test_user_text_is_escaped_and_room_pings_defused() -> None:
     reply = _digest([update], upcoming=upcoming).reply()
     html, plain = reply.html, reply.plain
     assert "<script" not in html
-    # blocker line: text + author; update: author, blocker, two quoted lines; reminder: 2
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 8
+    # blocker line: text + author; update: author, two quoted lines; reminder: 2
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 7
     assert "@room" not in html
     assert "@room" not in plain
-    assert plain.count(f"@{ZWSP}room") == 8
+    assert plain.count(f"@{ZWSP}room") == 7
     assert f"rappel — {HOSTILE.replace('@room', f'@{ZWSP}room')}" in plain
 
 
@@ -347,5 +348,5 @@ def test_big_digest_splits_in_order_and_keeps_every_update() -> None:
             current = seen.setdefault(header, [])
         else:
             current.append(int(number))
-    assert list(seen) == [project_label(p) for p in projects]
+    assert list(seen) == [p.label for p in projects]
     assert all(numbers == list(range(1, 2001)) for numbers in seen.values())

@@ -313,12 +313,10 @@ def test_update_block_edited_and_blockers() -> None:
     assert "n° 2 — Alice Martin — mardi 2 décembre 2025 (modifiée)" in plain
     assert "⚠️ Blocage : pas de salle" in plain
     assert "⚠️ Besoin : des tablettes" in plain
-    assert "<p>⚠️ <strong>Blocage : </strong>pas de salle</p>" in html
-    assert "<p>⚠️ <strong>Besoin : </strong>des tablettes</p>" in html
-    # blockers come before the full text
-    assert plain.index("⚠️ Blocage") < plain.index("  Fait : séquence 2")
-    assert "<blockquote>Fait : séquence 2<br>Blocage : pas de salle<br>Besoin : des tablettes" \
-        "</blockquote>" in html
+    # blockers are highlighted in place, never repeated
+    assert plain.count("pas de salle") == 1
+    assert "<blockquote>Fait : séquence 2<br><strong>⚠️ Blocage : pas de salle</strong><br>" \
+        "<strong>⚠️ Besoin : des tablettes</strong></blockquote>" in html
 
 
 def test_update_block_not_edited_has_no_mark() -> None:
@@ -363,12 +361,12 @@ def test_bilan_doc_newest_first_with_authors() -> None:
     plain = doc.plain()
     lines = plain.splitlines()
     assert lines[0] == "Bilan des TraAM depuis le début — 3 mises à jour"
-    assert lines[1] == "NSI (Besançon) — 3 mises à jour"
+    assert lines[1] == "NSI (académie de Besançon) — 3 mises à jour"
     assert lines[2] == "• n° 3 — Chloé Durand — mercredi 10 décembre 2025"
     assert lines[3] == "  troisième"
     assert lines[4] == "• n° 2 — Bruno Petit — mercredi 3 décembre 2025"
     assert lines[6] == "• n° 1 — Alice Martin — lundi 1 décembre 2025"
-    assert lines[8] == "EPS (Dijon) — 0 mise à jour"
+    assert lines[8] == "EPS (académie de Dijon) — 0 mise à jour"
     assert lines[9] == "Aucune mise à jour sur la période."
     assert len(lines) == 10
     html = doc.html()
@@ -383,7 +381,7 @@ def test_bilan_doc_since_and_singular() -> None:
     plain = bilan_doc([(NSI, [u])], since, PARIS).plain()
     assert plain.splitlines()[0] == \
         "Bilan des TraAM depuis le lundi 1 décembre 2025 — 1 mise à jour"
-    assert plain.splitlines()[1] == "NSI (Besançon) — 1 mise à jour"
+    assert plain.splitlines()[1] == "NSI (académie de Besançon) — 1 mise à jour"
     assert "vendredi 5 décembre 2025" in plain
 
 
@@ -392,8 +390,8 @@ def test_bilan_doc_blocker_and_hostile_text() -> None:
                 datetime(2025, 12, 1, 8, tzinfo=UTC), author_name="Ève <i>")
     doc = bilan_doc([(NSI, [u])], None, PARIS)
     html = doc.html()
-    assert "⚠️ <strong>Blocage : </strong>&lt;script&gt;alert(1)&lt;/script&gt; " \
-        f"@{ZWSP}room" in html
+    assert "<strong>⚠️ Blocage : &lt;script&gt;alert(1)&lt;/script&gt; " \
+        f"@{ZWSP}room</strong>" in html
     assert "<script" not in html
     assert "<i>" not in html
     assert "Ève &lt;i&gt;" in html

@@ -9,7 +9,7 @@ from traam_bot.domain.model import Contact, Project, Reply
 from traam_bot.domain.questions import classify
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.search import ProjectIndex, match_contacts
-from traam_bot.domain.text import plural
+from traam_bot.domain.text import academie_label, plural
 
 ABOUT = (
     "Les TraAM (travaux académiques mutualisés) sont des projets d’enseignants, pilotés par "
@@ -64,8 +64,8 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
     head = plural(len(projects), "projet")
     doc = Doc().para(f"{head} " + (f"pour « {query} » :" if query else ":"))
     for p in projects:
-        doc.item(B(p.discipline), f" — académie de {p.academie} — « {p.theme} » — "
-                 f"{p.phase} ", Code(p.id))
+        doc.item(B(p.discipline), f" — {academie_label(p.academie)} — « {p.theme} » — "
+                 f"{p.phase} (", Code(p.id), ")")
     return doc.reply()
 
 
@@ -81,8 +81,9 @@ def not_found(query: str, suggestion: Project | None, prefix: str) -> Reply:
 
 async def project_card(ctx: Context, project: Project) -> Reply:
     directory = ctx.services.directory
-    rooms = directory.rooms_of(project.id) or ([project.room] if project.room else [])
-    doc = Doc().para(B(f"{project.discipline} — académie de {project.academie}"),
+    rooms = ([ctx.services.room_label(r) for r in directory.rooms_of(project.id)]
+             or ([project.room] if project.room else []))
+    doc = Doc().para(B(f"{project.discipline} — {academie_label(project.academie)}"),
                      " ", Code(project.id))
     doc.item("Thème : ", I(project.theme))
     doc.item(f"Phase : {project.phase} ({project.year})")
@@ -92,6 +93,9 @@ async def project_card(ctx: Context, project: Project) -> Reply:
 
 
 def contacts_doc(contacts: Sequence[Contact]) -> Doc:
+    if len(contacts) == 1:  # a direct answer to "qui est la référente ?"
+        c = contacts[0]
+        return Doc().para(f"{c.role} : ", B(c.name), f" — {c.email}")
     doc = Doc().para("Vos contacts à la DRANE :")
     for c in contacts:
         doc.item(B(c.name), f" — {c.role} — {c.email}")

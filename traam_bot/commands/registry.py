@@ -58,6 +58,7 @@ class CommandSpec:
     handler: Handler
     permission: Permission = Permission.ALL
     examples: tuple[str, ...] = ()
+    rooms_only: bool = False  # meaningless in a direct chat: left out of help there
 
     def usage_line(self, prefix: str) -> str:
         return f"{prefix}{self.name} {self.usage}".strip()
@@ -70,9 +71,10 @@ class Registry:
 
     def command(self, name: str, *, aliases: tuple[str, ...] = (), usage: str = "",
                 help: str, permission: Permission = Permission.ALL,
-                examples: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+                examples: tuple[str, ...] = (), rooms_only: bool = False,
+                ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            spec = CommandSpec(name, aliases, usage, help, fn, permission, examples)
+            spec = CommandSpec(name, aliases, usage, help, fn, permission, examples, rooms_only)
             for key in (name, *aliases):
                 if fold(key) in self._by_name:
                     raise ValueError(f"command name declared twice: {key}")
@@ -140,6 +142,8 @@ async def help_reply(registry: Registry, ctx: Context) -> Reply:
     """Commands this user may run here, generated from the declarations."""
     doc = Doc().para("Commandes disponibles ici :")
     for spec in registry.specs:
+        if spec.rooms_only and ctx.room.is_direct:
+            continue
         if spec.permission is not Permission.ALL and not await allowed(spec, ctx):
             continue
         alias = f" (ou {', '.join(ctx.prefix + a for a in spec.aliases)})" if spec.aliases else ""

@@ -35,7 +35,7 @@ async def _require_moderator(ctx: Context, command: str) -> None:
                       "et aux administrateurs.")
 
 
-def _parse(ctx: Context, when: str):  # noqa: ANN202 - Trigger
+def _parse(ctx: Context, when: str):
     try:
         return parse_when(when, ctx.now, ctx.services.settings.tz)
     except WhenError as err:
@@ -67,7 +67,7 @@ async def _rappel_add(ctx: Context, text: str) -> Reply:
         kind="reminder", room_id=ctx.incoming.room_id, owner=ctx.sender, message=message,
         trigger=trigger, now=ctx.now, may_ping_room=may_ping)
     doc = Doc().para("Rappel enregistré (", trigger.describe(ctx.services.settings.tz), ") : ",
-                     I(message)).para(_next(ctx, schedule) + ".")
+                     I(message)).para(_next(ctx, schedule).capitalize() + ".")
     if "@room" in message and not may_ping:
         doc.para("« @room » ne préviendra pas tout le salon : vous n’en avez pas le droit ici.")
     return doc.reply(reaction="✅")
@@ -130,8 +130,8 @@ async def relance(ctx: Context) -> Reply:
     schedule = await service.add(kind="prompt", room_id=ctx.incoming.room_id, owner=ctx.sender,
                                  message="", trigger=trigger, now=ctx.now)
     return Doc().para("Relance programmée (", trigger.describe(ctx.services.settings.tz),
-                      ") pour ", B(f"{project.discipline} ({project.academie})"), ". ",
-                      _next(ctx, schedule) + ".").para(
+                      ") pour ", B(project.label), ".").para(
+        _next(ctx, schedule).capitalize() + ".").para(
         "Chaque réponse à la relance (dans son fil ou en réponse) sera enregistrée comme "
         "point d’avancement.").reply(reaction="✅")
 
@@ -171,7 +171,7 @@ def register(registry: Registry) -> None:
                   "rappel liste", "rappel suppr 1"),
     )(rappel)
     registry.command(
-        "relance", aliases=("prompt",), usage="<quand> | stop",
+        "relance", aliases=("prompt",), usage="<quand> | stop", rooms_only=True,
         help="programme la question « Où en est l’équipe ? » dans ce salon lié (modérateurs)",
         examples=("relance chaque vendredi à 16h", "relance stop"),
     )(relance)

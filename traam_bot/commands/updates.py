@@ -14,7 +14,7 @@ from traam_bot.domain.updates import (
 
 
 def _label(p: Project) -> str:
-    return f"{p.discipline} (académie de {p.academie})"
+    return p.label
 
 
 def _find(ctx: Context, query: str) -> Project:
@@ -114,9 +114,8 @@ async def lier(ctx: Context) -> Reply:
 def register(registry: Registry) -> None:
     registry.command(
         "point", aliases=("update",), usage="<texte>",
-        help="enregistre un point d’avancement de l’équipe (en message direct : "
-             "!point <projet> : <texte>) ; lignes « Fait : », « À faire : », « Blocage : », "
-             "« Besoin : » reconnues",
+        help="enregistre un point d’avancement (en message direct : "
+             "!point <projet> : <texte>)",
         examples=("point Fait : séance 2 en classe", "point nsi : séance 2 réalisée"),
     )(point)
     registry.command(
@@ -126,5 +125,6 @@ def register(registry: Registry) -> None:
     )(bilan)
     registry.command(
         "lier", aliases=("link",), usage="<projet>", permission=Permission.MODERATOR,
+        rooms_only=True,
         help="lie ce salon à un projet", examples=("lier besancon-nsi-egalite",),
     )(lier)

@@ -39,17 +39,6 @@ class _Quiet:
     last: datetime | None  # None: no update ever
 
 
-def academie_label(academie: str) -> str:
-    """"académie de Besançon", "académie d’Aix-Marseille"."""
-    elided = fold(academie[:1]) in ("a", "e", "i", "o", "u")
-    return f"académie d’{academie}" if elided else f"académie de {academie}"
-
-
-def project_label(project: Project) -> str:
-    """"NSI (académie de Besançon)"."""
-    return f"{project.discipline} ({academie_label(project.academie)})"
-
-
 def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
                    last_update: Mapping[str, datetime], upcoming: Sequence[Upcoming],
                    since: datetime | None, now: datetime, tz: ZoneInfo,
@@ -126,7 +115,7 @@ def _blockers_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Updat
                       tz: ZoneInfo, max_chars: int) -> None:
     lines: list[tuple[str, Update, str, str]] = []
     for project, group in with_updates:
-        label = project_label(project)
+        label = project.label
         for update in group:
             if update.sections and update.has_blocker:
                 lines.extend((label, update, s.kind, s.text)
@@ -146,7 +135,7 @@ def _projects_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Updat
         return
     doc.para(B("Mises à jour par projet"))
     for project, group in with_updates:
-        doc.para(B(project_label(project)), f" — {plural(len(group), 'mise', 'mises')} à jour")
+        doc.para(B(project.label), f" — {plural(len(group), 'mise', 'mises')} à jour")
         for update in group:
             update_block(doc, update, tz, shorten_to=max_chars)
 
@@ -160,7 +149,7 @@ def _quiet_section(doc: Doc, quiet: Sequence[_Quiet], now: datetime) -> None:
             silence = "aucune mise à jour depuis le début"
         else:
             silence = f"sans nouvelles depuis {plural((now - q.last) // _DAY, 'jour')}"
-        doc.item(B(project_label(q.project)), f" : {silence}")
+        doc.item(B(q.project.label), f" : {silence}")
 
 
 def _upcoming_section(doc: Doc, soon: Sequence[Upcoming], tz: ZoneInfo,

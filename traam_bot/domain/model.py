@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from traam_bot.domain.text import academie_label
+
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -18,6 +20,11 @@ class Project:
     region: str = ""
     room: str | None = None
     archived: bool = False
+
+    @property
+    def label(self) -> str:
+        """"NSI (académie de Besançon)"."""
+        return f"{self.discipline} ({academie_label(self.academie)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from traam_bot.domain.model import Reply
@@ -88,11 +89,17 @@ class Doc:
         self._blocks.append((p, h, "li"))
         return self
 
-    def quote(self, text: str) -> Doc:
-        """A multi-line block of user text (an update), kept with its line breaks."""
+    def quote(self, text: str, strong: Callable[[str], bool] | None = None) -> Doc:
+        """A multi-line block of user text (an update), kept with its line breaks.
+
+        Lines for which `strong(line)` holds are highlighted (⚠️ and bold).
+        """
         lines = text.splitlines() or [""]
-        plain = "\n".join("  " + neutralise(line) for line in lines)
-        htm = "<br>".join(esc(line) for line in lines)
+        marked = [bool(strong and strong(line)) for line in lines]
+        plain = "\n".join(("  ⚠️ " if m else "  ") + neutralise(line)
+                          for line, m in zip(lines, marked, strict=True))
+        htm = "<br>".join(f"<strong>⚠️ {esc(line)}</strong>" if m else esc(line)
+                          for line, m in zip(lines, marked, strict=True))
         self._blocks.append((plain, htm, "quote"))
         return self
 

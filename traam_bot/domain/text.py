@@ -26,6 +26,12 @@ def words(text: str) -> list[str]:
     return [w for w in _SPLIT.split(fold(text)) if w]
 
 
+def academie_label(academie: str) -> str:
+    """"académie de Besançon", "académie d’Aix-Marseille"."""
+    elided = fold(academie[:1]) in ("a", "e", "i", "o", "u", "h")
+    return f"académie d’{academie}" if elided else f"académie de {academie}"
+
+
 def format_date(moment: datetime, tz: ZoneInfo) -> str:
     """"lundi 1 décembre 2025" in the given time zone."""
     local = moment.astimezone(tz)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Project, Section, Update
 from traam_bot.domain.render import B, Doc, I
-from traam_bot.domain.text import fold, format_date, plural
+from traam_bot.domain.text import fold, format_date, plural, shorten
 
 MAX_UPDATE_CHARS = 4000
 
@@ -118,20 +118,21 @@ def parse_bilan_args(args: str, tz: ZoneInfo) -> BilanArgs:
 
 
 def update_block(doc: Doc, update: Update, tz: ZoneInfo, shorten_to: int | None = None) -> Doc:
-    """One update: header line (number, author, date) then its text, blockers first."""
+    """One update: header line (number, author, date) then its text, blockers highlighted."""
     edited = " (modifiée)" if update.edited_at else ""
     doc.item(B(f"n° {update.number}"), f" — {update.author_name} — "
              f"{format_date(update.created_at, tz)}{edited}")
-    for s in update.sections:
-        if s.kind in ("blocage", "besoin"):
-            doc.para("⚠️ ", B(f"{SECTION_LABELS[s.kind]} : "), s.text)
     text = update.text
     if shorten_to is not None and len(text) > shorten_to:
-        from traam_bot.domain.text import shorten
-
         text = shorten(text, shorten_to)
-    doc.quote(text)
+    doc.quote(text, strong=is_blocker_line)
     return doc
+
+
+def is_blocker_line(line: str) -> bool:
+    """"Blocage : …" / "Besoin : …" lines, highlighted wherever updates are shown."""
+    m = _SECTION_LINE.match(fold(line))
+    return m is not None and m.group(1).startswith(("blocage", "besoin"))
 
 
 def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,
@@ -140,7 +141,7 @@ def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: da
     total = sum(len(u) for _p, u in per_project)
     doc = Doc().para(B(f"Bilan des TraAM {period}"), f" — {plural(total, 'mise', 'mises')} à jour")
     for project, updates in per_project:
-        doc.para(B(f"{project.discipline} ({project.academie})"),
+        doc.para(B(project.label),
                  f" — {plural(len(updates), 'mise', 'mises')} à jour")
         if not updates:
             doc.para(I("Aucune mise à jour sur la période."))

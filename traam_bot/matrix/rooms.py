@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nio import MatrixRoom
+from nio import AsyncClient, MatrixRoom
 
 from traam_bot.matrix.send import Sender
 
@@ -82,6 +82,14 @@ def creators_with_top_power(create: dict | None) -> frozenset[str]:
         return frozenset()
     extra = content.get("additional_creators") or []
     return frozenset([create.get("sender", ""), *[c for c in extra if isinstance(c, str)]])
+
+
+def room_label(client: AsyncClient, room_id: str) -> str:
+    """How people know a room: its alias, else its name, else its id."""
+    room = client.rooms.get(room_id)
+    if room is None:
+        return room_id
+    return room.canonical_alias or room.name or room_id
 
 
 def is_direct_room(room: MatrixRoom | None) -> bool:

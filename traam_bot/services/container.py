@@ -25,3 +25,5 @@ class Services:
     digests: DigestService
     # (room id, user id) -> is that user a member of that room; wired to the Matrix client
     is_member: Callable[[str, str], bool] = lambda _room, _user: False
+    # room id -> what people call it ("TraAM NSI", "#traam-nsi:serveur"); wired to Matrix
+    room_label: Callable[[str], str] = lambda room_id: room_id

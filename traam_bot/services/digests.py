@@ -78,7 +78,7 @@ class DigestService:
             if s.kind == "digest" or s.room_id is None:
                 continue
             project = self.directory.project_for_room(s.room_id)
-            label = f"{project.discipline} ({project.academie})" if project else s.room_id
+            label = project.label if project else s.room_id
             kind = "relance" if s.kind == "prompt" else "rappel"
             for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz):
                 items.append(Upcoming(when=when, kind=kind, room_label=label, text=s.message))
