@@ -15,7 +15,8 @@ from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.text import words
 
 USER_ID = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
-PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx", "…", "..."}
+PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx",
+                "…", "..."}
 ENV_OVERRIDES = {
     "TRAAM_BOT_PASSWORD": ("matrix", "password"),
     "TRAAM_BOT_ACCESS_TOKEN": ("matrix", "access_token"),
@@ -285,7 +286,8 @@ def contact_id(name: str) -> str:
 
 def parse_directory(raw: Any) -> Directory:
     if not isinstance(raw, dict):
-        raise ConfigError("l'annuaire doit être un dictionnaire YAML (region, year, projects, contacts)")
+        raise ConfigError("l'annuaire doit être un dictionnaire YAML "
+                          "(region, year, projects, contacts)")
     try:
         d = _DirectoryIn.model_validate(raw)
     except ValidationError as exc:

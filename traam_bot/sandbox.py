@@ -59,7 +59,7 @@ class BotProcess:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, settings: Settings | None = None,
-                    timeout: float = 60) -> BotProcess:  # noqa: ASYNC109
+                    timeout: float = 60) -> BotProcess:
         from traam_bot.app import run_bot
 
         self.settings = settings or self.settings
@@ -79,7 +79,7 @@ class BotProcess:
             raise TimeoutError(f"the bot was not ready after {timeout:.0f} s")
         return self
 
-    async def stop(self, timeout: float = 30) -> None:  # noqa: ASYNC109
+    async def stop(self, timeout: float = 30) -> None:
         task, self._task = self._task, None
         if task is None:
             return
@@ -113,7 +113,7 @@ class BotSubprocess:
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, timeout: float = 60,  # noqa: ASYNC109
+    async def start(self, timeout: float = 60,
                     settle: float = 1.0) -> BotSubprocess:
         """Launch, then wait for the "connected" log line and `settle` more seconds."""
         proc, offset = self._spawn()

@@ -102,7 +102,7 @@ class UserClient:
             await self.sync(int(min(remaining, 5.0) * 1000))
 
     async def wait_for(self, predicate: Callable[[Event], bool],
-                       timeout: float = 20, count: int = 1) -> list[Event]:  # noqa: ASYNC109
+                       timeout: float = 20, count: int = 1) -> list[Event]:
         """Events seen so far or arriving within `timeout` that match (may be fewer)."""
         def found() -> list[Event]:
             return [e for evs in self.events.values() for e in evs if predicate(e)]
@@ -111,7 +111,7 @@ class UserClient:
         return found()
 
     async def wait_reply(self, room_id: str, event_id: str,
-                         timeout: float = 20) -> Event:  # noqa: ASYNC109
+                         timeout: float = 20) -> Event:
         """The bot's m.notice answering `event_id`; TimeoutError when none comes."""
         found = await self.wait_for(
             lambda e: e["room_id"] == room_id and e.get("sender") != self.user_id
@@ -126,7 +126,7 @@ class UserClient:
                 if e.get("sender") != self.user_id and replies_to(e, event_id)]
 
     async def wait_reaction(self, room_id: str, event_id: str, key: str = "✅",
-                            timeout: float = 20) -> Event:  # noqa: ASYNC109
+                            timeout: float = 20) -> Event:
         def match(e: Event) -> bool:
             rel = _relation(e)
             return (e["room_id"] == room_id and e.get("type") == "m.reaction"
@@ -137,7 +137,7 @@ class UserClient:
             raise TimeoutError(f"no {key} reaction to {event_id} after {timeout:.0f} s")
         return found[0]
 
-    async def wait_invite(self, timeout: float = 20) -> str:  # noqa: ASYNC109
+    async def wait_invite(self, timeout: float = 20) -> str:
         """The first pending invite not yet joined (e.g. a DM opened by the bot)."""
         def pending() -> str | None:
             return next((r for r in self.invites if r not in self.client.rooms), None)
@@ -148,7 +148,7 @@ class UserClient:
         return str(room_id)
 
     async def wait_member(self, room_id: str, user_id: str,
-                          timeout: float = 20) -> None:  # noqa: ASYNC109
+                          timeout: float = 20) -> None:
         """Wait until `user_id` has joined `room_id` (e.g. the bot accepting an invite)."""
         def joined() -> bool:
             room = self.client.rooms.get(room_id)

@@ -78,7 +78,8 @@ async def test_point_edit_redact_and_bilan(sandbox: Sandbox, coord: UserClient,
     reply = await equipe.wait_reply(room, point)
     await equipe.wait_reaction(room, point, "✅")
     assert "n° 1" in body(reply) and "NSI (académie de Besançon)" in body(reply)
-    hostile = await equipe.send(room, '!update <script>alert(1)</script> @room <a href="javascript:x">')
+    hostile = await equipe.send(
+        room, '!update <script>alert(1)</script> @room <a href="javascript:x">')
     await equipe.wait_reaction(room, hostile, "✅")
 
     await equipe.edit(room, point, "!point Fait : séance 1 et 2\nBlocage : pas de tablettes")
@@ -116,7 +117,7 @@ async def test_point_in_a_direct_chat(sandbox: Sandbox, coord: UserClient,
 async def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
         sandbox: Sandbox, coord: UserClient, equipe: UserClient) -> None:
     rooms = []
-    for i in range(10):
+    for _ in range(10):
         room = await team_room(sandbox, coord, equipe)
         await ask(coord, room, f"!lier {PROJECT}")
         rooms.append(room)

@@ -66,7 +66,7 @@ def poster() -> FakePoster:
 
 @pytest.fixture
 def service(repo: SchedulesRepo, poster: FakePoster) -> ScheduleService:
-    async def digest(_schedule, now):  # noqa: ANN001, ANN202
+    async def digest(_schedule, now):
         return Reply(plain=f"digest {now.isoformat()}", html="digest")
 
     return ScheduleService(repo, TZ, poster, digest_builder=digest,

@@ -42,7 +42,9 @@ class Router:
             return await run_command(self.registry, spec, self.context(incoming, room, args))
         linked = self.services.directory.project_for_room(incoming.room_id)
         prompts = self.services.schedules
-        if linked and (prompts.is_prompt(incoming.thread_root) or prompts.is_prompt(incoming.reply_to)):
+        answers_prompt = (prompts.is_prompt(incoming.thread_root)
+                          or prompts.is_prompt(incoming.reply_to))
+        if linked and answers_prompt:
             return await updates.prompt_answer(self.context(incoming, room), linked)
         if incoming.mentions_bot or (room.is_direct and linked is None):
             if not incoming.body:

@@ -383,7 +383,8 @@ _TIME = r"(?<!\d)\d{1,2} ?(?:heures?|h|:) ?(?:\d{2})?|(?<![a-z])(?:midi|minuit)"
 _TIME_AT_END = re.compile(rf"^(?P<head>.*?)(?:[ ,]+a)?[ ,]*(?P<time>{_TIME})$")
 _TIME_PARTS = re.compile(r"(\d{1,2}) ?(?:heures?|h|:) ?(\d{2})?")
 _DELAY = re.compile(
-    r"^dans (?P<n>\d+|une?) ?(?P<unit>secondes?|secs?|minutes?|mins?|mn|heures?|h|jours?|semaines?)$"
+    r"^dans (?P<n>\d+|une?) ?"
+    r"(?P<unit>secondes?|secs?|minutes?|mins?|mn|heures?|h|jours?|semaines?)$"
 )
 _DELAY_MINUTES = {"m": 1, "h": 60, "j": 24 * 60, "s": 7 * 24 * 60}
 _RECURRING = re.compile(

@@ -28,7 +28,8 @@ class SendError(Exception):
         self.status = status
 
 
-def notice_content(reply: Reply, answered: Incoming | None, msgtype: str = "m.notice") -> dict[str, Any]:
+def notice_content(reply: Reply, answered: Incoming | None,
+                   msgtype: str = "m.notice") -> dict[str, Any]:
     """The event content for one message of a reply, related to the answered event."""
     content: dict[str, Any] = {
         "msgtype": msgtype,

@@ -34,7 +34,8 @@ def _read_credentials(store: Path) -> Credentials | None:
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError):
-        raise MatrixStartError(f"fichier d'identifiants illisible : {store / CREDENTIALS_FILE}")
+        raise MatrixStartError(
+            f"fichier d'identifiants illisible : {store / CREDENTIALS_FILE}") from None
 
 
 def _write_credentials(store: Path, creds: Credentials) -> None:
@@ -64,7 +65,7 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
                        device_name: str) -> AsyncClient:
     """Log in once with the password; later starts reuse the stored token and device."""
     store = Path(store_path)
-    creds = _read_credentials(store) if store.exists() else None
+    creds = _read_credentials(store)  # None when the file does not exist yet
     if creds is None and access_token:
         if not device_id:
             raise MatrixStartError("matrix.device_id est requis avec matrix.access_token")
@@ -85,7 +86,8 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     except OSError as exc:  # ClientConnectionError subclasses OSError
         raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} ({exc})") from None
     except TimeoutError:
-        raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
+        raise MatrixStartError(
+            f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
     if client.olm is None:
         await client.close()
         raise MatrixStartError("magasin de clés E2EE inutilisable : démarrage refusé "

@@ -132,7 +132,8 @@ class SchedulesRepo:
 
     async def unsent(self) -> list[tuple[Firing, Schedule]]:
         """Firings claimed but not confirmed sent: the bot stopped in between."""
-        q = (select(FiringRow, ScheduleRow).join(ScheduleRow, ScheduleRow.id == FiringRow.schedule_id)
+        q = (select(FiringRow, ScheduleRow)
+             .join(ScheduleRow, ScheduleRow.id == FiringRow.schedule_id)
              .where(FiringRow.status == "claimed").order_by(FiringRow.id))
         async with self.db.session() as s:
             return [(Firing(f.id, f.schedule_id, f.occurrence, f.late), schedule_of(r))

@@ -1,0 +1,1 @@
+"""Benchmarks behind SPEC §7's quality bars: `python -m bench [name…]` (see BENCHMARKS.md)."""
