@@ -63,7 +63,7 @@ async def test_reminder_is_posted_once(sandbox: Sandbox, coord: UserClient,
     bad = await ask(coord, room, "!rappel ajouter le 31/02/2027 à 9h : impossible")
     assert "Date impossible" in body(bad) and "Exemple" in body(bad)
     done = await ask(coord, room, "!rappel ajouter dans 3 secondes : Réunion d’équipe <b>")
-    assert "prochain envoi :" in body(done) and "2026" in body(done)
+    assert "Prochain envoi :" in body(done) and "2026" in body(done)
     posted = await wait_texts(coord, room, sandbox.bot_id, REMINDER)
     assert body(posted[0]) == "🔔 Rappel : Réunion d’équipe <b>"
     assert "&lt;b&gt;" in html(posted[0])
@@ -99,7 +99,7 @@ async def test_prompt_and_its_replies_become_updates(sandbox: Sandbox, coord: Us
     assert texts[in_thread] == "Séance vidéo faite avec les 4e"
     assert texts[as_reply] == "Besoin : des tablettes"
     weekly = await ask(coord, room, "!prompt chaque vendredi à 16h")
-    assert "vendredi" in body(weekly) and "prochain envoi" in body(weekly)
+    assert "vendredi" in body(weekly) and "Prochain envoi" in body(weekly)
     assert "Relances arrêtées" in body(await ask(coord, room, "!relance stop"))
     assert "Aucune relance" in body(await ask(coord, room, "!relance stop"))
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.helpers import ask, body, html, reactions_to, room_with_bot
 from traam_bot.sandbox import BotSubprocess, Sandbox
@@ -147,3 +150,27 @@ async def test_sigkill_during_a_burst_loses_and_duplicates_nothing(
         assert len(reactions_to(equipe, room, event_id)) == 1
         assert len(equipe.replies(room, event_id)) == 1
     await sandbox.bot.start()
+
+
+async def test_room_named_in_the_directory_is_linked_on_join(
+        sandbox: Sandbox, coord: UserClient, tmp_path: Path) -> None:
+    directory = yaml.safe_load(Path(sandbox.settings.directory).read_text(encoding="utf-8"))
+    alias_name = f"traam-auto-{uuid.uuid4().hex[:8]}"
+    for project in directory["projects"]:
+        if project["id"] == "dijon-technologie-projet":
+            project["room"] = f"#{alias_name}:localhost"
+    path = tmp_path / "traam.yaml"
+    path.write_text(yaml.safe_dump(directory, allow_unicode=True), encoding="utf-8")
+    assert sandbox.bot is not None
+    await sandbox.bot.stop()
+    await sandbox.bot.start(sandbox.settings.model_copy(update={"directory": str(path)}))
+    try:
+        created = await coord.client.room_create(name="Techno", alias=alias_name,
+                                                 invite=[sandbox.bot_id])
+        room = created.room_id
+        await coord.wait_member(room, sandbox.bot_id, timeout=30)
+        reply = await ask(coord, room, "!point premier point sans !lier")
+        assert "Technologie (académie de Dijon)" in body(reply)
+    finally:
+        await sandbox.bot.stop()
+        await sandbox.bot.start(sandbox.settings)

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 from nio.crypto import ENCRYPTION_ENABLED
 
@@ -73,9 +74,8 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     if creds is not None and creds.user_id != user_id:
         raise MatrixStartError(
             f"le dossier {store} contient la session de {creds.user_id}, pas de {user_id}")
+    client = new_client(homeserver, user_id, store_path, creds.device_id if creds else "")
     try:
-        client = new_client(homeserver, user_id, store_path,
-                            creds.device_id if creds else "")
         if creds is not None:
             client.restore_login(creds.user_id, creds.device_id, creds.access_token)
             await _check_token(client)
@@ -83,9 +83,12 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
             await _login(client, password or "", device_name, store)
     except MatrixStartError:
         raise
-    except OSError as exc:  # ClientConnectionError subclasses OSError
-        raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} ({exc})") from None
+    except (ClientError, OSError) as exc:
+        await client.close()
+        raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} "
+                               f"({type(exc).__name__})") from None
     except TimeoutError:
+        await client.close()
         raise MatrixStartError(
             f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
     if client.olm is None:

@@ -1,0 +1,105 @@
+"""The `traam-bot` command: verbs, exit codes, and one French line instead of a traceback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "traam_bot", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "bot.yaml"
+    path.write_text(
+        "matrix:\n"
+        f"  homeserver: http://127.0.0.1:{closed_port()}\n"
+        '  user_id: "@traam-bot:localhost"\n'
+        "  password: un-vrai-secret\n"
+        "database:\n"
+        "  url: sqlite+aiosqlite:///data/traam.db\n"
+        f"directory: {REPO / 'config' / 'traam.yaml'}\n",
+        encoding="utf-8")
+    return path
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ")
+
+
+def assert_one_clean_line(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit code != 0 and exactly one message line (besides ordinary INFO/WARNING logs)."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines()
+             if line.strip() and not LOG_LINE.match(line)]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_verb() -> None:
+    assert_one_clean_line(run("lancer"), "commande inconnue « lancer »")
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    assert_one_clean_line(run("run", "--config", str(tmp_path / "absent.yaml")),
+                          "introuvable")
+
+
+def test_invalid_config_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bot.yaml"
+    bad.write_text('matrix:\n  homeserver: http://x\n  user_id: "@b:x"\n  password: p4ss\n'
+                   "  passwrod: oops\n", encoding="utf-8")
+    assert_one_clean_line(run("run", "--config", str(bad)), "matrix.passwrod")
+
+
+def test_example_config_placeholder_is_refused() -> None:
+    assert_one_clean_line(run("db", "upgrade", "--config", "config/bot.example.yaml"),
+                          "matrix.password")
+
+
+def test_unreachable_homeserver(config: Path) -> None:
+    assert_one_clean_line(run("run", "--config", str(config)), "injoignable")
+
+
+def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--config", str(config)).returncode == 0
+    assert (tmp_path / "data" / "traam.db").exists()  # relative to the config's folder
+    first = run("directory", "import", "--config", str(config))
+    assert first.returncode == 0 and "6 projets, 2 contacts" in first.stdout
+    again = run("directory", "import", "--config", str(config))
+    assert "0 ajoutés, 0 modifiés, 0 archivés, 8 inchangés" in again.stdout
+
+    md = run("export", "--config", str(config), "--format", "md")
+    assert md.returncode == 0
+    assert md.stdout.startswith("# Bilan TraAM 2025-2026 — région académique "
+                                "Bourgogne-Franche-Comté")
+    for discipline in ("Arts plastiques", "Documentation", "EPS", "Lettres", "NSI",
+                       "Technologie"):
+        assert f"## {discipline}\n" in md.stdout
+    out = tmp_path / "bilan.csv"
+    result = run("export", "--config", str(config), "--format", "csv", "--out", str(out))
+    assert result.returncode == 0 and "bilan.csv" in result.stdout
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["annee", "discipline", "theme"] and len(rows) == 7
+    assert_one_clean_line(run("export", "--config", str(config), "--year", "1999-2000"),
+                          "aucun projet pour l'année 1999-2000")
