@@ -1,15 +1,17 @@
-"""End-to-end fixtures: one throwaway Synapse homeserver per test session."""
+"""End-to-end fixtures: throwaway Synapse homeservers, the running bot, real user clients."""
 
 from __future__ import annotations
 
 import importlib.util
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from traam_bot.devserver import LocalSynapse
+from traam_bot.sandbox import Sandbox
+from traam_bot.userclient import UserClient
 
 E2E_DIR = Path(__file__).parent
 
@@ -44,3 +46,22 @@ def make_user(synapse: LocalSynapse) -> MakeUser:
         return synapse.register(localpart, password, admin=admin), password
 
     return make
+
+
+# One sandbox (Synapse + running bot + demo users) per test module: modules restart or
+# reconfigure the bot freely without disturbing each other.
+@pytest.fixture(scope="module")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox() as sb:
+        await sb.start_bot()
+        yield sb
+
+
+@pytest.fixture(scope="module")
+async def coord(sandbox: Sandbox) -> UserClient:
+    return await sandbox.user("coordinatrice")
+
+
+@pytest.fixture(scope="module")
+async def equipe(sandbox: Sandbox) -> UserClient:
+    return await sandbox.user("equipe")

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tests.e2e.helpers import ask, body, html, room_with_bot, silence
 from traam_bot.sandbox import BotProcess, Sandbox
 from traam_bot.userclient import UserClient
-
-
-@pytest.fixture(scope="module")
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sb:
-        await sb.start_bot()
-        yield sb
-
-
-@pytest.fixture(scope="module")
-async def coord(sandbox: Sandbox) -> UserClient:
-    return await sandbox.user("coordinatrice")
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from tests.e2e.helpers import ask, body, html, room_with_bot
 from traam_bot.sandbox import Sandbox
@@ -14,23 +11,6 @@ from traam_bot.store.updates_repo import UpdatesRepo
 from traam_bot.userclient import Event, UserClient
 
 REMINDER = "🔔 Rappel : "
-
-
-@pytest.fixture(scope="module")
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sb:
-        await sb.start_bot()
-        yield sb
-
-
-@pytest.fixture(scope="module")
-async def coord(sandbox: Sandbox) -> UserClient:
-    return await sandbox.user("coordinatrice")
-
-
-@pytest.fixture(scope="module")
-async def equipe(sandbox: Sandbox) -> UserClient:
-    return await sandbox.user("equipe")
 
 
 async def team_room(sandbox: Sandbox, coord: UserClient, equipe: UserClient,

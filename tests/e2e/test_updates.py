@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.e2e.helpers import ask, body, html, reactions_to, room_with_bot
@@ -17,23 +15,6 @@ from traam_bot.store.updates_repo import UpdatesRepo
 from traam_bot.userclient import UserClient
 
 PROJECT = "besancon-nsi-egalite"
-
-
-@pytest.fixture(scope="module")
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as sb:
-        await sb.start_bot()
-        yield sb
-
-
-@pytest.fixture(scope="module")
-async def coord(sandbox: Sandbox) -> UserClient:
-    return await sandbox.user("coordinatrice")
-
-
-@pytest.fixture(scope="module")
-async def equipe(sandbox: Sandbox) -> UserClient:
-    return await sandbox.user("equipe")
 
 
 async def team_room(sandbox: Sandbox, coord: UserClient, equipe: UserClient,

@@ -92,6 +92,8 @@ class Runtime:
             backoff.reset()
             await self._crypto_housekeeping()
             await self._process(resp, history=token is None)
+            if self.stopping.is_set():
+                return  # part of the batch may be unhandled: keep the old token (ledger dedupes)
             token = resp.next_batch
             await self.sink.save_token(token)
             first = False
