@@ -64,7 +64,7 @@ _EX_MONTHLY = "chaque 1er du mois à 8h"
 _EX_DELAY = "dans 2 heures"
 _EX_CRON = 'cron "0 9 * * 1" (chaque lundi à 9h)'
 _EX_SPLIT = "chaque lundi à 9h : Réunion d'équipe"
-_EXAMPLES = 'chaque lundi à 9h, le 15/12/2025 à 14h, dans 2 heures, cron "0 9 * * 1"'
+_EXAMPLES = 'chaque lundi à 9h, le 15/12/2027 à 14h, dans 2 heures, cron "0 9 * * 1"'
 
 
 class WhenError(ValueError):
