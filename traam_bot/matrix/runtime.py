@@ -35,6 +35,9 @@ SYNC_FILTER = {
 }
 
 
+RECEIPT_EVERY = 30.0
+
+
 class EventSink(Protocol):
     """What the application does with what arrives; the runtime only transports."""
 
@@ -75,6 +78,8 @@ class Runtime:
         self._limit = asyncio.Semaphore(concurrency)
         self.stopping = asyncio.Event()
         self.synced_once = asyncio.Event()
+        self._receipts: dict[str, float] = {}  # room id -> loop time of the last receipt
+        self._background: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
@@ -183,6 +188,20 @@ class Runtime:
                 parsed = parse_event(room_id, ev.source, self.client.user_id, self.names)
                 if parsed is not None:
                     await self._guard(self.sink.on_event(parsed, view), room_id, parsed.event_id)
+            if events:
+                self._receipt(room_id, events[-1].source.get("event_id"))
+
+    def _receipt(self, room_id: str, event_id: str | None) -> None:
+        """Mark the room read up to what was handled, at most every RECEIPT_EVERY seconds
+        per room: receipts are courtesy, the homeserver's capacity goes to replies first."""
+        now = asyncio.get_running_loop().time()
+        if not event_id or now - self._receipts.get(room_id, -RECEIPT_EVERY) < RECEIPT_EVERY:
+            return
+        self._receipts[room_id] = now
+        task = asyncio.ensure_future(
+            _checked(lambda: self.client.room_read_markers(room_id, event_id, event_id)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
         inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
