@@ -96,7 +96,7 @@ class Runtime:
                 continue
             backoff.reset()
             await self._crypto_housekeeping()
-            await self._process(resp, history=token is None)
+            await self._process(resp, history=token is None, replay=first)
             if self.stopping.is_set():
                 return  # part of the batch may be unhandled: keep the old token (ledger dedupes)
             token = resp.next_batch
@@ -139,7 +139,10 @@ class Runtime:
         await _checked(c.send_to_device_messages)
 
     # ------------------------------------------------------------ processing
-    async def _process(self, resp: SyncResponse, history: bool) -> None:
+    async def _process(self, resp: SyncResponse, history: bool, replay: bool) -> None:
+        """Handle one sync batch. Only the first batch after a start can hold events that
+        were already handled (the token is saved after each batch), so only that one is
+        checked against the ledger; later batches skip the lookup on the reply path."""
         for room_id, info in resp.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         for room_id, info in resp.rooms.leave.items():
@@ -152,7 +155,7 @@ class Runtime:
                 batches.append((room_id, events))
         ids = [e.source["event_id"] for _r, evs in batches for e in evs
                if "event_id" in e.source]
-        done = await self.sink.handled(ids)
+        done = await self.sink.handled(ids) if replay else set()
         await asyncio.gather(*(self._room_batch(r, evs, done) for r, evs in batches))
 
     async def _new_events(self, room_id: str, events: list[Any]) -> list[Any]:
