@@ -17,12 +17,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomSendResponse, SyncResponse
 from nio.api import RoomPreset
 
-T = TypeVar("T")
 Event = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SYNC_FILTER = {"room": {"timeline": {"limit": 500}, "state": {"lazy_load_members": True},
@@ -85,7 +84,7 @@ class BenchUser:
         while True:
             await self._sync(30_000)
 
-    async def wait(self, check: Callable[[], T], timeout: float = 30) -> T:
+    async def wait(self, check: Callable[[], Any], timeout: float = 30) -> Any:
         """Return check()'s first truthy value, re-checked after every sync."""
         deadline = time.monotonic() + timeout
         while True:
@@ -172,10 +171,13 @@ class ChildBot:
             self.proc.wait()
 
 
-def echo_bot(homeserver: str, user_id: str, password: str, workdir: Path) -> ChildBot:
+def echo_bot(homeserver: str, user_id: str, password: str, workdir: Path,
+             react: bool = False) -> ChildBot:
+    name = "echo-react" if react else "echo"
     cmd = [sys.executable, "-m", "bench.echo_bot", "--homeserver", homeserver,
-           "--user", user_id, "--store", str(workdir / "echo-store")]
-    return ChildBot("echo bot", cmd, workdir / "echo.log", "echo-bot ready",
+           "--user", user_id, "--store", str(workdir / f"{name}-store")]
+    cmd += ["--react"] if react else []
+    return ChildBot(name, cmd, workdir / f"{name}.log", "echo-bot ready",
                     env={"ECHO_BOT_PASSWORD": password}, cwd=REPO_ROOT)
 
 
@@ -185,6 +187,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summary(samples: list[float]) -> dict[str, float]:
