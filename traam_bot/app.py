@@ -79,6 +79,7 @@ class BotSink:
         self.router = router
         self.sender = sender
         self.state = services.state
+        self._joined: dict[str, int] | None = None  # room id -> join time (ms), loaded once
 
     async def handled(self, event_ids: list[str]) -> set[str]:
         return await self.state.handled(event_ids)
@@ -106,6 +107,8 @@ class BotSink:
 
     async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
         await self.state.set_room(room_id, joined_at_ms)
+        if self._joined is not None:
+            self._joined[room_id] = joined_at_ms
         await self.services.schedules.resume_room(room_id, self.services.clock())
         directory = self.services.directory
         project = directory.configured_project(aliases)
@@ -119,8 +122,9 @@ class BotSink:
         await self.services.schedules.pause_room(room_id)
 
     async def joined_at(self, room_id: str) -> int | None:
-        row = (await self.state.rooms()).get(room_id)
-        return row.joined_at if row else None
+        if self._joined is None:  # read once: this is on every sync's path
+            self._joined = {r: row.joined_at for r, row in (await self.state.rooms()).items()}
+        return self._joined.get(room_id)
 
     async def load_token(self) -> str | None:
         return await self.state.get(SYNC_TOKEN_KEY)

@@ -129,10 +129,15 @@ def update_block(doc: Doc, update: Update, tz: ZoneInfo, shorten_to: int | None 
     return doc
 
 
+_BLOCKER_START = re.compile(r"^[-•*]?\s*(blocages?|besoins?)\s*:")
+
+
 def is_blocker_line(line: str) -> bool:
-    """"Blocage : …" / "Besoin : …" lines, highlighted wherever updates are shown."""
-    m = _SECTION_LINE.match(fold(line))
-    return m is not None and m.group(1).startswith(("blocage", "besoin"))
+    """"Blocage : …" / "Besoin : …" lines, highlighted wherever updates are shown.
+
+    Only the line's start is folded: digests call this on thousands of lines.
+    """
+    return _BLOCKER_START.match(fold(line.lstrip()[:16])) is not None
 
 
 def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,

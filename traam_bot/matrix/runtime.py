@@ -35,7 +35,7 @@ SYNC_FILTER = {
 }
 
 
-RECEIPT_EVERY = 30.0
+RECEIPT_DELAY = 10.0
 
 
 class EventSink(Protocol):
@@ -68,7 +68,7 @@ class Backoff:
 
 class Runtime:
     def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
-                 display_names: tuple[str, ...] = (), concurrency: int = 16,
+                 display_names: tuple[str, ...] = (), concurrency: int = 128,
                  sender: Sender | None = None) -> None:
         self.client = client
         self.sink = sink
@@ -78,11 +78,17 @@ class Runtime:
         self._limit = asyncio.Semaphore(concurrency)
         self.stopping = asyncio.Event()
         self.synced_once = asyncio.Event()
-        self._receipts: dict[str, float] = {}  # room id -> loop time of the last receipt
-        self._background: set[asyncio.Future[Any]] = set()
+        self._receipts: dict[str, asyncio.Future[Any]] = {}  # room id -> pending receipt
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            for pending in self._receipts.values():
+                pending.cancel()  # courtesy only: not worth delaying a shutdown
+
+    async def _loop(self) -> None:
         token = await self.sink.load_token()
         first, backoff = True, Backoff()
         while not self.stopping.is_set():
@@ -195,16 +201,22 @@ class Runtime:
                 self._receipt(room_id, events[-1].source.get("event_id"))
 
     def _receipt(self, room_id: str, event_id: str | None) -> None:
-        """Mark the room read up to what was handled, at most every RECEIPT_EVERY seconds
-        per room: receipts are courtesy, the homeserver's capacity goes to replies first."""
-        now = asyncio.get_running_loop().time()
-        if not event_id or now - self._receipts.get(room_id, -RECEIPT_EVERY) < RECEIPT_EVERY:
+        """Mark the room read up to what was handled once it has been quiet for
+        RECEIPT_DELAY seconds: receipts are courtesy, during a burst the homeserver's
+        capacity goes to replies."""
+        if not event_id:
             return
-        self._receipts[room_id] = now
-        task = asyncio.ensure_future(
-            _checked(lambda: self.client.room_read_markers(room_id, event_id, event_id)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        pending = self._receipts.pop(room_id, None)
+        if pending is not None:
+            pending.cancel()
+        task = asyncio.ensure_future(self._send_receipt(room_id, event_id))
+        self._receipts[room_id] = task
+        task.add_done_callback(lambda t: self._receipts.pop(room_id, None)
+                               if self._receipts.get(room_id) is t else None)
+
+    async def _send_receipt(self, room_id: str, event_id: str) -> None:
+        await asyncio.sleep(RECEIPT_DELAY)
+        await _checked(lambda: self.client.room_read_markers(room_id, event_id, event_id))
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
         inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)

@@ -53,13 +53,13 @@ class UpdatesRepo:
         """Insert once per event id; returns (update, created). Safe under concurrent calls."""
         error: IntegrityError | None = None
         for _attempt in range(5):
+            try:  # the common case first: one transaction, no read before the write
+                return await self._insert(new), True
+            except IntegrityError as exc:
+                error = exc  # a replayed event, or a number taken meanwhile
             existing = await self.by_event(new.event_id)
             if existing is not None:
                 return existing, False
-            try:
-                return await self._insert(new), True
-            except IntegrityError as exc:
-                error = exc  # same event recorded meanwhile: look again
         raise RuntimeError(f"could not record update for {new.event_id}") from error
 
     async def _insert(self, new: NewUpdate) -> Update:
