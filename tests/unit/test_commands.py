@@ -435,3 +435,24 @@ async def test_replies_use_the_configured_prefix(tmp_path: Path, migrated: Path,
         assert expected in text(reply)
         assert "!" + expected[expected.index("?") + 1:] not in text(reply)
         assert await ask(r, "!aide") is None  # "!" is just text now, in a team room
+
+
+# ------------------------------------------------------------------ prompt answers
+
+async def test_prompt_answers_from_members_only_become_updates(router: Router) -> None:
+    room = FakeRoom(levels={ALICE: 50})
+    services = router.services
+    await services.directory.link(room.room_id, "besancon-nsi-egalite", ALICE, NOW)
+    services.schedules.prompt_rooms["$prompt"] = room.room_id
+    member = Incoming(room_id=room.room_id, event_id="$a1", sender=ALICE, body="Séance faite",
+                      timestamp=NOW, thread_root="$prompt")
+    reply = await router.handle(member, room)
+    assert reply is not None and reply.reaction == "✅" and reply.messages() == []
+    stranger = Incoming(room_id=room.room_id, event_id="$a2", sender="@intrus:ailleurs",
+                        body="je ne suis pas membre", timestamp=NOW, reply_to="$prompt")
+    assert await router.handle(stranger, room) is None
+    stored = await services.updates.repo.list(["besancon-nsi-egalite"])
+    assert [(u.event_id, u.text) for u in stored] == [("$a1", "Séance faite")]
+    chatter = Incoming(room_id=room.room_id, event_id="$a3", sender=ALICE,
+                       body="réponse à autre chose", timestamp=NOW, reply_to="$other")
+    assert await router.handle(chatter, room) is None
