@@ -155,7 +155,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
         runtime = Runtime(client, BotSink(services, Router(services), sender), settings.servers,
                           display_names=(localpart,), sender=sender)
-        stop = stop or _signal_event()
+        stop = stop or signal_event()
         stopper = asyncio.ensure_future(_propagate(stop, runtime.stopping))
         timers = _timers(services)
         starter = asyncio.ensure_future(_start_schedules(services, timers, runtime, ready))
@@ -208,7 +208,8 @@ async def _propagate(source: asyncio.Event, target: asyncio.Event) -> None:
     target.set()
 
 
-def _signal_event() -> asyncio.Event:
+def signal_event() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (clean shutdown)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -53,7 +53,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     """True unless something listens on the port (TIME_WAIT leftovers do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -202,7 +202,7 @@ class LocalSynapse:
         if importlib.util.find_spec("synapse") is None:
             raise RuntimeError("matrix-synapse is not installed (pip install -e '.[dev]')")
         self._prepare_config()
-        if not _port_is_free(self.port):
+        if not port_is_free(self.port):
             raise RuntimeError(f"port {self.port} already in use (stale homeserver?)")
         cmd = [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)]
         with open(self.workdir / CONSOLE_LOG_NAME, "ab") as console:

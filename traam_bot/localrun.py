@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from traam_bot.devserver import CONFIG_NAME, _port_is_free, free_port
+from traam_bot.app import signal_event
+from traam_bot.devserver import CONFIG_NAME, port_is_free, free_port
 from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, REPO_ROOT, Sandbox
 
 LOCAL_DIR = REPO_ROOT / ".local"
@@ -76,7 +77,7 @@ def choose_port(synapse_dir: Path) -> int:
     _stop_leftovers(config)
     remembered = _configured_port(config)
     for port in (remembered, PREFERRED_PORT):
-        if port and _port_is_free(port):
+        if port and port_is_free(port):
             return port
     port = free_port()
     print(f"Le port {remembered or PREFERRED_PORT} est occupé : Synapse utilisera le port "
@@ -116,16 +117,9 @@ Ctrl-C arrête le bot puis le serveur.
 """
 
 
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
 
 async def run_local(workdir: Path = LOCAL_DIR) -> int:
-    stop = _stop_event()  # Ctrl-C during start-up still tears everything down
+    stop = signal_event()  # Ctrl-C during start-up still tears everything down
     print("Démarrage du serveur Synapse local…", flush=True)
     port = choose_port(workdir / "synapse")
     async with Sandbox(workdir=workdir, port=port, keep=True) as sandbox:

@@ -8,6 +8,15 @@ from traam_bot.domain.model import Contact, Project
 
 REGION = "Bourgogne-Franche-Comté"
 YEAR = "2025-2026"
+# the six project ids of config/traam.yaml, sorted as listings show them (académie, discipline)
+SEED_IDS = (
+    "besancon-arts-plastiques-ia",
+    "besancon-documentation-ia",
+    "besancon-lettres-ia",
+    "besancon-nsi-egalite",
+    "dijon-eps-explicite",
+    "dijon-technologie-projet",
+)
 
 
 def _project(pid: str, academie: str, discipline: str, theme: str, phase: str) -> Project:

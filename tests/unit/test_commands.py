@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import SEED_IDS
 from traam_bot.app import build_services
 from traam_bot.commands.registry import CommandSpec, Permission
 from traam_bot.commands.router import Router, build_registry
@@ -24,14 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 ALICE = "@alice:localhost"
 
-ALL_IDS = [
-    "besancon-arts-plastiques-ia",
-    "besancon-documentation-ia",
-    "besancon-lettres-ia",
-    "besancon-nsi-egalite",
-    "dijon-eps-explicite",
-    "dijon-technologie-projet",
-]
+ALL_IDS = list(SEED_IDS)
 BESANCON = [p for p in ALL_IDS if p.startswith("besancon")]
 FLORIA = "Floria DUFOUX"
 JULIE = "Julie MARCHALAND"

@@ -6,19 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from tests.unit.conftest import SEED_IDS
 from traam_bot.domain.questions import ABOUT, CONTACTS, PROJECTS, UNKNOWN, Intent, classify
 from traam_bot.domain.search import ProjectIndex, match_contacts, match_projects
 
-ALL = frozenset(
-    {
-        "besancon-arts-plastiques-ia",
-        "besancon-lettres-ia",
-        "besancon-documentation-ia",
-        "besancon-nsi-egalite",
-        "dijon-technologie-projet",
-        "dijon-eps-explicite",
-    }
-)
+ALL = frozenset(SEED_IDS)
 BESANCON = frozenset(p for p in ALL if p.startswith("besancon"))
 DIJON = frozenset(p for p in ALL if p.startswith("dijon"))
 IA = frozenset({"besancon-arts-plastiques-ia", "besancon-lettres-ia", "besancon-documentation-ia"})

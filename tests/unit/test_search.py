@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.unit.conftest import SEED_IDS
 from traam_bot.domain.model import Project
 from traam_bot.domain.search import (
     ProjectIndex,
@@ -18,14 +19,7 @@ from traam_bot.domain.search import (
 )
 from traam_bot.domain.text import fold
 
-ALL = {
-    "besancon-arts-plastiques-ia",
-    "besancon-lettres-ia",
-    "besancon-documentation-ia",
-    "besancon-nsi-egalite",
-    "dijon-technologie-projet",
-    "dijon-eps-explicite",
-}
+ALL = set(SEED_IDS)
 BESANCON = {p for p in ALL if p.startswith("besancon")}
 DIJON = {p for p in ALL if p.startswith("dijon")}
 IA = {"besancon-arts-plastiques-ia", "besancon-lettres-ia", "besancon-documentation-ia"}
@@ -84,14 +78,7 @@ def test_match_projects(projects, filters, expected):
 
 def test_results_are_sorted_by_academie_then_discipline(projects):
     found = match_projects(reversed(projects), [])
-    assert [p.id for p in found] == [
-        "besancon-arts-plastiques-ia",
-        "besancon-documentation-ia",
-        "besancon-lettres-ia",
-        "besancon-nsi-egalite",
-        "dijon-eps-explicite",
-        "dijon-technologie-projet",
-    ]
+    assert [p.id for p in found] == list(SEED_IDS)
 
 
 def test_archived_projects_are_excluded(projects):
