@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from traam_bot.app import signal_event
-from traam_bot.devserver import CONFIG_NAME, port_is_free, free_port
+from traam_bot.devserver import CONFIG_NAME, free_port, port_is_free
 from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, REPO_ROOT, Sandbox
 
 LOCAL_DIR = REPO_ROOT / ".local"
