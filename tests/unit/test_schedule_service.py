@@ -228,3 +228,18 @@ async def test_dst_days_fire_exactly_once(service: ScheduleService, repo: Schedu
         await service.run_due(tick)
     fired = await repo.occurrences(sid)
     assert fired == expected
+
+
+async def test_a_failed_send_is_retried_by_the_sweep_with_the_same_key(
+        service: ScheduleService, poster: FakePoster) -> None:
+    now = paris(2026, 11, 25, 19)
+    await add_reminder(service, Trigger(at=now + timedelta(minutes=5)), now)
+    poster.fail_with = ConnectionError("homeserver down")
+    assert await service.run_due(now + timedelta(minutes=5)) == 1
+    assert poster.posts == []
+    poster.fail_with = None
+    await service.run_due(now + timedelta(minutes=6))  # too soon: maybe still in flight
+    assert poster.posts == []
+    await service.run_due(now + timedelta(minutes=8))
+    await service.run_due(now + timedelta(minutes=9))
+    assert len(poster.posts) == 1 and poster.posts[0][1] == "🔔 Rappel : Réunion"

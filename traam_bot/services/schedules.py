@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ON_TIME = timedelta(seconds=60)  # later than this (the bot was down), "(en retard)"
 LATE_LIMIT = timedelta(hours=24)  # later than this, a reminder is missed, not sent
+RETRY_AFTER = timedelta(minutes=2)  # a claimed firing still unsent after this is retried
 PROMPT_TEXT = "Où en est l’équipe cette semaine ? Répondez dans ce fil."
 LATE_MARK = " (en retard)"
 
@@ -99,7 +100,11 @@ class ScheduleService:
 
     # ------------------------------------------------------------------ firing
     async def run_due(self, now: datetime) -> int:
-        """Fire whatever is due at `now`; the only entry point timers and tests use."""
+        """Fire whatever is due at `now`; the only entry point timers and tests use.
+
+        Firings claimed a while ago but never confirmed (homeserver down) are retried first.
+        """
+        await self.resume_unsent(now, claimed_before=now - RETRY_AFTER)
         fired = 0
         for schedule in await self.repo.find(statuses=(ACTIVE,)):
             if schedule.next_run is not None and schedule.next_run <= now:
@@ -156,9 +161,10 @@ class ScheduleService:
         await self._deliver(firing, schedule, now)
         return 1
 
-    async def resume_unsent(self, now: datetime) -> int:
-        """After a crash between claim and send: send again, the server dedupes the retry."""
-        pending = await self.repo.unsent()
+    async def resume_unsent(self, now: datetime, claimed_before: datetime | None = None) -> int:
+        """After a crash or a failure between claim and send: send again; the transaction
+        id is the same, so the homeserver deduplicates a retry of what did get through."""
+        pending = await self.repo.unsent(claimed_before)
         for firing, schedule in pending:
             await self._deliver(firing, schedule, now)
         return len(pending)
@@ -174,8 +180,8 @@ class ScheduleService:
                 await self.pause_room(schedule.room_id)
             return
         except Exception:
-            log.exception("schedule %s could not be delivered", schedule.id)
-            await self.repo.finish(firing.id, "failed")
+            # left "claimed": the sweep sends it again later with the same transaction id
+            log.exception("schedule %s could not be delivered yet", schedule.id)
             return
         await self.repo.finish(firing.id, "sent", event_id)
 

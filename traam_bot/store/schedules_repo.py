@@ -130,11 +130,14 @@ class SchedulesRepo:
             await s.execute(update(FiringRow).where(FiringRow.id == firing_id)
                             .values(status=status, event_id=event_id))
 
-    async def unsent(self) -> list[tuple[Firing, Schedule]]:
-        """Firings claimed but not confirmed sent: the bot stopped in between."""
+    async def unsent(self, claimed_before: datetime | None = None,
+                     ) -> list[tuple[Firing, Schedule]]:
+        """Firings claimed but not confirmed sent: the bot stopped or the send failed."""
         q = (select(FiringRow, ScheduleRow)
              .join(ScheduleRow, ScheduleRow.id == FiringRow.schedule_id)
              .where(FiringRow.status == "claimed").order_by(FiringRow.id))
+        if claimed_before is not None:
+            q = q.where(FiringRow.claimed_at < claimed_before)
         async with self.db.session() as s:
             return [(Firing(f.id, f.schedule_id, f.occurrence, f.late), schedule_of(r))
                     for f, r in (await s.execute(q)).all()]
