@@ -113,7 +113,8 @@ class BotSink:
         directory = self.services.directory
         project = directory.configured_project(aliases)
         if project is not None and directory.project_for_room(room_id) is None:
-            await directory.link(room_id, project.id, "config", self.services.clock())
+            await directory.link(room_id, project.id, "config", self.services.clock(),
+                                 project.room)
             log.info("room %s linked to %s from the directory", room_id, project.id)
 
     async def on_left(self, room_id: str) -> None:

@@ -16,12 +16,14 @@ from traam_bot.store.updates_repo import UpdatesRepo
 async def collect(db: Database, year: str) -> list[ProjectRecord]:
     repo = DirectoryRepo(db)
     projects = [p for p in await repo.projects(include_archived=True) if p.year == year]
-    links = await repo.links()
+    links = await repo.room_labels()
+    room_ids = await repo.links()
     updates = await UpdatesRepo(db).list([p.id for p in projects])
     return [
         ProjectRecord(
             project=p,
-            rooms=tuple(sorted(r for r, pid in links.items() if pid == p.id))
+            rooms=tuple(sorted(label for room, label in links.items()
+                               if room_ids.get(room) == p.id))
             or ((p.room,) if p.room else ()),
             updates=tuple(u for u in updates if u.project_id == p.id),
         )

@@ -84,7 +84,7 @@ async def project_card(ctx: Context, project: Project) -> Reply:
     rooms = ([ctx.services.room_label(r) for r in directory.rooms_of(project.id)]
              or ([project.room] if project.room else []))
     doc = Doc().para(B(f"{project.discipline} — {academie_label(project.academie)}"),
-                     " ", Code(project.id))
+                     " (", Code(project.id), ")")
     doc.item("Thème : ", I(project.theme))
     doc.item(f"Phase : {project.phase} ({project.year})")
     doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))

@@ -20,8 +20,8 @@ MODERATOR_LEVEL = 50
 
 class Permission(Enum):
     ALL = "tous"
-    MODERATOR = "modérateurs du salon et administrateurs"
-    REFERENT = "référents et administrateurs"
+    MODERATOR = "modérateurs du salon et aux administrateurs"
+    REFERENT = "référents et aux administrateurs"
 
 
 class UsageError(Exception):

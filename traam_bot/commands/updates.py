@@ -99,15 +99,18 @@ async def lier(ctx: Context) -> Reply:
         raise UsageError("Précisez le projet à lier à ce salon.")
     project = _find(ctx, ctx.args)
     directory = ctx.services.directory
-    previous = await directory.link(ctx.incoming.room_id, project.id, ctx.sender, ctx.now)
+    room_id = ctx.incoming.room_id
+    label = ctx.services.room_label(room_id)
+    previous = await directory.link(room_id, project.id, ctx.sender, ctx.now,
+                                    label if label != room_id else None)
     if previous == project.id:
         return text_reply("Ce salon est déjà lié au projet ", B(_label(project)), ".")
     doc = Doc()
     if previous is not None:
         old = directory.project(previous)
         doc.para("Ce salon était lié au projet ", B(_label(old) if old else previous), ".")
-    doc.para("Ce salon est maintenant lié au projet ", B(_label(project)), " ",
-             Code(project.id), f". Les membres peuvent y écrire {ctx.prefix}point <texte>.")
+    doc.para("Ce salon est maintenant lié au projet ", B(_label(project)), " (",
+             Code(project.id), f"). Les membres peuvent y écrire {ctx.prefix}point <texte>.")
     return doc.reply(reaction="✅")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Project, Update
+from traam_bot.domain.updates import is_blocker_line
 from traam_bot.domain.text import fold, format_date, format_datetime, format_short_date, plural
 
 CSV_HEADER = (
@@ -53,7 +54,17 @@ def _escape_line_start(m: re.Match[str]) -> str:
 
 
 def _md_text_block(text: str) -> list[str]:
-    return ["> " + md_escape(line) if line.strip() else ">" for line in text.splitlines()]
+    """A quote keeping the update's line breaks (backslash = hard break), blockers flagged."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            out.append(">")
+            continue
+        mark = "⚠️ " if is_blocker_line(line) else ""
+        more = i + 1 < len(lines) and lines[i + 1].strip()
+        out.append("> " + mark + md_escape(line) + ("\\" if more else ""))
+    return out
 
 
 def render_markdown(region: str, year: str, records: Sequence[ProjectRecord],

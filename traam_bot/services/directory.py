@@ -50,7 +50,8 @@ class DirectoryService:
         wanted = {a.lower() for a in aliases}
         return next((p for p in self.projects if p.room and p.room.lower() in wanted), None)
 
-    async def link(self, room_id: str, project_id: str, by: str, now: datetime) -> str | None:
-        previous = await self.repo.link_room(room_id, project_id, by, now)
+    async def link(self, room_id: str, project_id: str, by: str, now: datetime,
+                   label: str | None = None) -> str | None:
+        previous = await self.repo.link_room(room_id, project_id, by, now, label)
         self._links[room_id] = project_id
         return previous

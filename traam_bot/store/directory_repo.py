@@ -89,17 +89,26 @@ class DirectoryRepo:
         async with self.db.session() as s:
             return [contact_of(r) for r in (await s.scalars(q)).all()]
 
-    async def link_room(self, room_id: str, project_id: str, by: str, at: datetime) -> str | None:
+    async def link_room(self, room_id: str, project_id: str, by: str, at: datetime,
+                        label: str | None = None) -> str | None:
         """Link a room to a project; returns the project it was linked to before, if any."""
         async with self.db.session() as s:
             row = await s.get(RoomLinkRow, room_id)
             previous = row.project_id if row else None
             if row is None:
                 s.add(RoomLinkRow(room_id=room_id, project_id=project_id, linked_by=by,
-                                  linked_at=at))
+                                  linked_at=at, label=label))
             else:
                 row.project_id, row.linked_by, row.linked_at = project_id, by, at
+                row.label = label or row.label
         return previous
+
+    async def room_labels(self) -> dict[str, str]:
+        """room id -> the name it had when linked (rooms linked before names were kept
+        map to their id)."""
+        async with self.db.session() as s:
+            rows = (await s.scalars(select(RoomLinkRow))).all()
+            return {r.room_id: r.label or r.room_id for r in rows}
 
     async def links(self) -> dict[str, str]:
         """room id -> project id for every linked room."""

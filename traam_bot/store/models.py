@@ -88,6 +88,8 @@ class RoomLinkRow(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     linked_by: Mapped[str] = mapped_column(String(255))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # what people call the room (alias or name) when it was linked: exports run offline
+    label: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class HandledEventRow(Base):
