@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Project, Update
-from traam_bot.domain.updates import is_blocker_line
 from traam_bot.domain.text import fold, format_date, format_datetime, format_short_date, plural
+from traam_bot.domain.updates import is_blocker_line
 
 CSV_HEADER = (
     "annee", "discipline", "theme", "academie", "projet", "phase", "salon",
