@@ -25,7 +25,7 @@ test: venv
 	$(BIN)/python -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check traam_bot tests
+	$(BIN)/ruff check .
 	$(BIN)/mypy traam_bot
 
 bench: venv
