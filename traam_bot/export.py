@@ -8,6 +8,7 @@ from pathlib import Path
 
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.export import ProjectRecord, render_csv, render_markdown
+from traam_bot.domain.model import Update
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.updates_repo import UpdatesRepo
@@ -16,16 +17,15 @@ from traam_bot.store.updates_repo import UpdatesRepo
 async def collect(db: Database, year: str) -> list[ProjectRecord]:
     repo = DirectoryRepo(db)
     projects = [p for p in await repo.projects(include_archived=True) if p.year == year]
-    links = await repo.room_labels()
-    room_ids = await repo.links()
-    updates = await UpdatesRepo(db).list([p.id for p in projects])
+    rooms = await repo.rooms_by_project()
+    updates: dict[str, list[Update]] = {p.id: [] for p in projects}
+    for u in await UpdatesRepo(db).list([p.id for p in projects]):  # oldest first
+        updates[u.project_id].append(u)
     return [
         ProjectRecord(
             project=p,
-            rooms=tuple(sorted(label for room, label in links.items()
-                               if room_ids.get(room) == p.id))
-            or ((p.room,) if p.room else ()),
-            updates=tuple(u for u in updates if u.project_id == p.id),
+            rooms=tuple(rooms.get(p.id, ())) or ((p.room,) if p.room else ()),
+            updates=tuple(updates[p.id]),
         )
         for p in projects
     ]

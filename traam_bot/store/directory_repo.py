@@ -103,12 +103,14 @@ class DirectoryRepo:
                 row.label = label or row.label
         return previous
 
-    async def room_labels(self) -> dict[str, str]:
-        """room id -> the name it had when linked (rooms linked before names were kept
-        map to their id)."""
+    async def rooms_by_project(self) -> dict[str, list[str]]:
+        """project id -> the names its rooms had when linked (or their ids), sorted."""
         async with self.db.session() as s:
             rows = (await s.scalars(select(RoomLinkRow))).all()
-            return {r.room_id: r.label or r.room_id for r in rows}
+        found: dict[str, list[str]] = {}
+        for r in rows:
+            found.setdefault(r.project_id, []).append(r.label or r.room_id)
+        return {pid: sorted(names) for pid, names in found.items()}
 
     async def links(self) -> dict[str, str]:
         """room id -> project id for every linked room."""
