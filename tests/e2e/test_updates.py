@@ -155,3 +155,43 @@ async def test_room_named_in_the_directory_is_linked_on_join(
     finally:
         await sandbox.bot.stop()
         await sandbox.bot.start(sandbox.settings)
+
+
+async def test_a_long_gap_while_down_is_backfilled(sandbox: Sandbox, coord: UserClient,
+                                                   equipe: UserClient) -> None:
+    """More messages than one sync returns (100 per room) arrive while the bot is down."""
+    room = await team_room(sandbox, coord, equipe)
+    await ask(coord, room, f"!lier {PROJECT}")
+    assert sandbox.bot is not None
+    await sandbox.bot.stop()
+    sent = [await equipe.send(room, f"!point trou {n}") for n in range(130)]
+    await sandbox.bot.start()
+    gap: list = []
+    for _ in range(120):
+        gap = [u for u in await stored(sandbox) if u.text.startswith("trou ")]
+        if len(gap) >= len(sent):
+            break
+        await asyncio.sleep(0.5)
+    assert sorted(u.event_id for u in gap) == sorted(sent)
+    assert sorted(u.number for u in gap) == sorted({u.number for u in gap})
+    # every message was acknowledged once, the oldest of the gap included; read the room's
+    # history from the server (the user's own sync is limited, like the bot's)
+    await asyncio.sleep(3)
+    acks = await reactions_in_history(equipe, room)
+    assert all(acks.get(event_id) == 1 for event_id in sent)
+
+
+async def reactions_in_history(user: UserClient, room: str) -> dict[str, int]:
+    """target event id -> number of ✅ reactions, from the room's full history."""
+    counts: dict[str, int] = {}
+    token = ""
+    for _ in range(20):
+        resp = await user.client.room_messages(room, start=token, limit=100)
+        for ev in getattr(resp, "chunk", []):
+            rel = (ev.source.get("content") or {}).get("m.relates_to") or {}
+            if ev.source.get("type") == "m.reaction" and rel.get("key") == "✅":
+                counts[rel["event_id"]] = counts.get(rel["event_id"], 0) + 1
+        if not getattr(resp, "chunk", None) or not resp.end:
+            break
+        token = resp.end
+    return counts

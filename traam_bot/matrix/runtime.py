@@ -15,6 +15,8 @@ from nio import (
     JoinError,
     JoinResponse,
     MegolmEvent,
+    MessageDirection,
+    RoomMessagesResponse,
     SyncResponse,
 )
 
@@ -36,6 +38,7 @@ SYNC_FILTER = {
 
 
 RECEIPT_DELAY = 10.0
+BACKFILL_PAGES = 10  # at most 1,000 missed events per room are fetched after a gap
 
 
 class EventSink(Protocol):
@@ -156,7 +159,11 @@ class Runtime:
                 await self._guard(self.sink.on_left(room_id), room_id)
         batches = []
         for room_id, info in resp.rooms.join.items():
-            events = await self._new_events(room_id, info.timeline.events)
+            timeline = list(info.timeline.events)
+            if info.timeline.limited and not history and info.timeline.prev_batch:
+                timeline = await self._backfill(room_id, info.timeline.prev_batch) + timeline
+                replay = True  # the gap may reach back to events handled before
+            events = await self._new_events(room_id, timeline)
             if events and not history:
                 batches.append((room_id, events))
         ids = [e.source["event_id"] for _r, evs in batches for e in evs
@@ -164,15 +171,36 @@ class Runtime:
         done = await self.sink.handled(ids) if replay else set()
         await asyncio.gather(*(self._room_batch(r, evs, done) for r, evs in batches))
 
+    async def _backfill(self, room_id: str, token: str) -> list[Any]:
+        """The events of a gap (more new events than the sync's timeline limit, e.g. after
+        a long stop) back to the last one already handled, oldest first."""
+        joined = await self.sink.joined_at(room_id) or 0
+        found: list[Any] = []
+        for _page in range(BACKFILL_PAGES):
+            resp = await _checked(lambda t=token: self.client.room_messages(  # type: ignore[misc]
+                room_id, start=t, direction=MessageDirection.back, limit=100))
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            done = await self.sink.handled(
+                [e.source["event_id"] for e in resp.chunk if "event_id" in e.source])
+            for ev in resp.chunk:  # newest first
+                src = ev.source
+                if src.get("event_id") in done or int(src.get("origin_server_ts") or 0) < joined:
+                    return found[::-1]
+                found.append(ev)
+                if _is_own_join(src, self.client.user_id):
+                    return found[::-1]  # _new_events starts after it
+            if not resp.end or resp.end == token:
+                break
+            token = resp.end
+        log.info("backfilled %d events in %s", len(found), room_id)
+        return found[::-1]
+
     async def _new_events(self, room_id: str, events: list[Any]) -> list[Any]:
         """Events after our own join; nothing from before the bot was in the room."""
-        me = self.client.user_id
         for i in range(len(events) - 1, -1, -1):
             src = events[i].source
-            if (src.get("type") == "m.room.member" and src.get("state_key") == me
-                    and (src.get("content") or {}).get("membership") == "join"
-                    and (src.get("unsigned") or {}).get("prev_content", {}).get("membership")
-                    != "join"):
+            if _is_own_join(src, self.client.user_id):
                 ts = int(src.get("origin_server_ts") or 0)
                 await self._guard(self.sink.on_joined(room_id, self._aliases(room_id), ts),
                                   room_id)
@@ -246,6 +274,13 @@ class Runtime:
             await coro
         except Exception:
             log.exception("handler failed for event %s in %s", event_id or "-", room_id)
+
+
+def _is_own_join(src: dict[str, Any], me: str) -> bool:
+    """The bot's own arrival in a room (not a later profile change, which is also "join")."""
+    previous = ((src.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+    return (src.get("type") == "m.room.member" and src.get("state_key") == me
+            and (src.get("content") or {}).get("membership") == "join" and previous != "join")
 
 
 def _own_membership_left(events: list[Any], me: str) -> bool:
