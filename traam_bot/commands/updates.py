@@ -59,7 +59,7 @@ async def point(ctx: Context) -> Reply:
     update, _created = await ctx.services.updates.record(project, ctx.incoming, text)
     doc = Doc().para(f"Mise à jour n° {update.number} enregistrée pour ", B(_label(project)),
                      ". Merci !")
-    if any(s.kind in ("blocage", "besoin") for s in update.sections):
+    if update.has_blocker:
         doc.para("Le blocage ou besoin signalé sera mis en avant dans le prochain digest.")
     return doc.reply(reaction="✅")
 

@@ -19,7 +19,6 @@ from traam_bot.domain.updates import SECTION_LABELS, update_block
 
 UPCOMING_DAYS = 7
 _DAY = timedelta(days=1)
-_BLOCKER_KINDS = ("blocage", "besoin")
 _CHRONOLOGICAL = attrgetter("created_at", "number")
 
 
@@ -119,7 +118,7 @@ def _blockers_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Updat
         for update in group:
             if update.sections and update.has_blocker:
                 lines.extend((label, update, s.kind, s.text)
-                             for s in update.sections if s.kind in _BLOCKER_KINDS)
+                             for s in update.sections if s.is_blocker)
     if not lines:
         return
     doc.para(B("Blocages et besoins signalés"), f" — {len(lines)}")

@@ -47,12 +47,23 @@ class Directory:
     contacts: tuple[Contact, ...]
 
 
+BLOCKER_KINDS = ("blocage", "besoin")  # sections that digests and bilans bring forward
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """One structured line of an update: kind is fait / a_faire / blocage / besoin."""
 
     kind: str
     text: str
+
+    @property
+    def is_blocker(self) -> bool:
+        return self.kind in BLOCKER_KINDS
+
+
+def has_blocker(sections: tuple[Section, ...]) -> bool:
+    return any(s.is_blocker for s in sections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +82,7 @@ class Update:
 
     @property
     def has_blocker(self) -> bool:
-        return any(s.kind in ("blocage", "besoin") for s in self.sections)
+        return has_blocker(self.sections)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from aiohttp import ClientError
 from nio import (
     AsyncClient,
     InviteMemberEvent,
-    JoinError,
     JoinResponse,
     MegolmEvent,
     MessageDirection,
@@ -308,5 +307,3 @@ def _describe(resp: Any) -> str:
         return type(resp).__name__
     return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
 
-
-__all__ = ["Backoff", "EventSink", "JoinError", "Runtime"]

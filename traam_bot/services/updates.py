@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
 from traam_bot.domain.render import B, Doc, I
-from traam_bot.domain.updates import bilan_doc, parse_sections, point_text, update_block
+from traam_bot.domain.updates import (
+    UpdateTextError,
+    bilan_doc,
+    check_update_text,
+    parse_sections,
+    point_text,
+    update_block,
+)
 from traam_bot.services.directory import DirectoryService
 from traam_bot.store.updates_repo import NewUpdate, UpdatesRepo
 
@@ -36,8 +43,9 @@ class UpdateService:
         current = await self.repo.by_event(edit.target)
         if current is None or current.author != edit.sender:
             return None
-        text = point_text(edit.body, prefix, POINT_NAMES, in_dm)
-        if not text or len(text) > 4000:
+        try:
+            text = check_update_text(point_text(edit.body, prefix, POINT_NAMES, in_dm), prefix)
+        except UpdateTextError:
             return None  # an edit that empties or overflows the update keeps the old text
         return await self.repo.edit(edit.target, text, parse_sections(text), now)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from traam_bot.domain.model import Section, Update
+from traam_bot.domain.model import Section, Update, has_blocker
 from traam_bot.store.database import Database
 from traam_bot.store.models import ProjectRow, UpdateRow
 
@@ -75,7 +75,7 @@ class UpdatesRepo:
             project_id=new.project_id, number=next_number, author=new.author,
             author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
             text=new.text, sections=_sections_json(new.sections),
-            has_blocker=any(x.kind in ("blocage", "besoin") for x in new.sections),
+            has_blocker=has_blocker(new.sections),
             created_at=new.created_at).returning(UpdateRow)
         async with self.db.session() as s:
             if self.db.engine.dialect.name != "sqlite":
@@ -91,7 +91,7 @@ class UpdatesRepo:
             if row is None:
                 return None
             row.text, row.sections, row.edited_at = text, _sections_json(sections), at
-            row.has_blocker = any(x.kind in ("blocage", "besoin") for x in sections)
+            row.has_blocker = has_blocker(sections)
             return update_of(row)
 
     async def delete(self, event_id: str) -> bool:
