@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "csv"), default="md")
     export.add_argument("--year", default=None, help="année, par ex. 2025-2026")
     export.add_argument("--out", default=None, help="fichier de sortie (défaut : écran)")
+    device = verbs.add_parser("device", help="appareil Matrix du bot")
+    dev_verbs = device.add_subparsers(dest="device_verb", metavar="action",
+                                      parser_class=FrenchParser)
+    dev_verbs.required = True
+    with_config(dev_verbs.add_parser(
+        "reset", help="nouvel appareil signé par la même identité, l’ancien est supprimé"))
+    with_config(dev_verbs.add_parser(
+        "recovery-key", help="crée le stockage de secrets et affiche la clé de récupération"))
     demo = verbs.add_parser("demo", help="conversation de démonstration sur un Synapse jetable")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -96,6 +104,25 @@ async def _export(args: argparse.Namespace) -> int:
     return await export(load_settings(args.config), args.format, args.year, args.out)
 
 
+async def _device(args: argparse.Namespace) -> int:
+    from traam_bot.matrix.device import create_recovery_key, reset_device
+
+    settings = load_settings(args.config)
+    if args.device_verb == "reset":
+        report = await reset_device(settings.matrix)
+        old = f" ; ancien appareil {report.old_device} supprimé" if report.old_device else ""
+        print(f"Nouvel appareil {report.new_device}, signé par l’identité du bot{old}.")
+        return EXIT_OK
+    key = await create_recovery_key(settings.matrix)
+    print("Stockage de secrets et sauvegarde de clés créés pour le compte du bot.\n"
+          "Clé de récupération (affichée une seule fois, à conserver en lieu sûr) :\n\n"
+          f"    {key}\n\n"
+          "Elle permet à une personne de se connecter sous le compte du bot (Element, Tchap) "
+          "et de vérifier cette session. Relancer cette commande crée une nouvelle clé et "
+          "rend l’ancienne inutile.")
+    return EXIT_OK
+
+
 async def _demo(args: argparse.Namespace) -> int:
     from traam_bot.demo import run_demo
 
@@ -107,7 +134,7 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
         return _db_upgrade
     if args.verb == "directory":
         return _directory_import
-    return {"run": _run, "export": _export, "demo": _demo}[args.verb]
+    return {"run": _run, "export": _export, "demo": _demo, "device": _device}[args.verb]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", 
 ENV_OVERRIDES = {
     "TRAAM_BOT_PASSWORD": ("matrix", "password"),
     "TRAAM_BOT_ACCESS_TOKEN": ("matrix", "access_token"),
+    "TRAAM_BOT_RECOVERY_KEY": ("matrix", "recovery_key"),
     "TRAAM_BOT_DATABASE_URL": ("database", "url"),
 }
 
@@ -46,6 +47,10 @@ class MatrixSettings(_Strict):
     device_id: str | None = None
     device_name: str = "traam-bot"
     store_path: str = "data/store"
+    # Secret storage key, to take over a cross-signing identity the bot lacks the keys of.
+    recovery_key: str | None = None
+    # Replace such an identity instead (users who verified the bot see it change).
+    reset_cross_signing: bool = False
 
     @field_validator("homeserver")
     @classmethod
@@ -59,7 +64,7 @@ class MatrixSettings(_Strict):
     def _uid(cls, v: str) -> str:
         return _check_user_id(v)
 
-    @field_validator("password", "access_token")
+    @field_validator("password", "access_token", "recovery_key")
     @classmethod
     def _not_placeholder(cls, v: str | None) -> str | None:
         if v is not None and (not v.strip() or v.strip().lower() in PLACEHOLDERS):

@@ -28,7 +28,7 @@ class Credentials:
     access_token: str
 
 
-def _read_credentials(store: Path) -> Credentials | None:
+def read_credentials(store: Path) -> Credentials | None:
     try:
         data = json.loads((store / CREDENTIALS_FILE).read_text(encoding="utf-8"))
         return Credentials(data["user_id"], data["device_id"], data["access_token"])
@@ -66,7 +66,7 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
                        device_name: str) -> AsyncClient:
     """Log in once with the password; later starts reuse the stored token and device."""
     store = Path(store_path)
-    creds = _read_credentials(store)  # None when the file does not exist yet
+    creds = read_credentials(store)  # None when the file does not exist yet
     if creds is None and access_token:
         if not device_id:
             raise MatrixStartError("matrix.device_id est requis avec matrix.access_token")
@@ -80,7 +80,7 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
             client.restore_login(creds.user_id, creds.device_id, creds.access_token)
             await _check_token(client)
         else:
-            await _login(client, password or "", device_name, store)
+            await login_new_device(client, password or "", device_name, store)
     except MatrixStartError:
         raise
     except (ClientError, OSError) as exc:
@@ -98,7 +98,7 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     return client
 
 
-async def _login(client: AsyncClient, password: str, device_name: str, store: Path) -> None:
+async def login_new_device(client: AsyncClient, password: str, device_name: str, store: Path) -> None:
     resp = await client.login(password=password, device_name=device_name)
     if not isinstance(resp, LoginResponse):
         await client.close()
