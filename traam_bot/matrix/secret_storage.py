@@ -50,9 +50,6 @@ def new_key_id() -> str:
     return "".join(secrets.choice(KEY_ID_ALPHABET) for _ in range(32))
 
 
-# --- recovery key (spec appendix "Cryptographic key representation") ---------
-
-
 def _b58encode(data: bytes) -> str:
     number = int.from_bytes(data, "big")
     digits = ""
@@ -85,6 +82,7 @@ def _parity(data: bytes) -> int:
 
 
 def encode_recovery_key(key: bytes) -> str:
+    """The spec's "cryptographic key representation": base58(0x8B 0x01, key, parity)."""
     if len(key) != KEY_SIZE:
         raise SecretStorageError(
             f"clé de stockage de secrets invalide ({KEY_SIZE} octets attendus, {len(key)} reçus)"
@@ -103,9 +101,6 @@ def decode_recovery_key(text: str) -> bytes:
     if _parity(raw) != 0:  # the last byte is the XOR of all the others
         raise SecretStorageError("clé de récupération invalide (parité fausse : faute de frappe ?)")
     return raw[len(RECOVERY_PREFIX) : -1]
-
-
-# --- m.secret_storage.v1.aes-hmac-sha2 ---------------------------------------
 
 
 def derive_keys(key: bytes, name: str) -> tuple[bytes, bytes]:
