@@ -8,15 +8,18 @@ import signal
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.messenger import Messenger
 from traam_bot.matrix.rooms import room_label
 from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
+from traam_bot.matrix.withheld import Withheld, notice_key, withheld_notice
 from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
 from traam_bot.services.digests import DigestService
@@ -122,6 +125,15 @@ class BotSink:
         await self.state.set_left(room_id, True)
         await self.services.schedules.pause_room(room_id)
 
+    async def on_key_withheld(self, room: RoomView, sender: str, notice: Withheld) -> None:
+        """Say once per room (across restarts) that a member's messages cannot be read."""
+        key = notice_key(room.room_id)
+        if await self.state.get(key) is not None:
+            return
+        reply = withheld_notice(room.display_name(sender), notice.code)
+        await self.sender.reply(room.room_id, reply, None, key=key)  # txn: resend deduplicated
+        await self.state.set(key, self.services.clock().isoformat())
+
     async def joined_at(self, room_id: str) -> int | None:
         if self._joined is None:  # read once: this is on every sync's path
             self._joined = {r: row.joined_at for r, row in (await self.state.rooms()).items()}
@@ -148,6 +160,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                                 device_name=m.device_name)
     timers: ApsTimers | None = None
     try:
+        await ensure_cross_signing(client, Path(m.store_path), TrustOptions(
+            m.password, m.recovery_key, m.reset_cross_signing))
         sender = Sender(client)
         services = await build_services(settings, db, Messenger(client, sender))
         services.is_member = lambda room_id, user: (

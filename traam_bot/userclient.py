@@ -9,7 +9,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomSendResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    BadEventType,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RoomSendResponse,
+    SyncResponse,
+)
+from nio import Event as NioEvent
 from nio.api import RoomPreset
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
@@ -31,18 +41,40 @@ def replies_to(event: Event, event_id: str) -> bool:
             and isinstance(reply, dict) and reply.get("event_id") == event_id)
 
 
+class _KeepingClient(AsyncClient):
+    """nio replaces a decrypted timeline event by its clear version; keep what travelled
+    (type m.room.encrypted, clear relation) so that tests can check both."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.encrypted_sources: dict[str, Event] = {}  # event id -> source, until recorded
+
+    def _handle_timeline_event(self, event: NioEvent | BadEventType, room_id: str,
+                               room: MatrixRoom, encrypted_rooms: set[str],
+                               ) -> NioEvent | BadEventType | None:
+        decrypted = super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
+        if decrypted is not None and isinstance(event, MegolmEvent):
+            self.encrypted_sources[event.event_id] = dict(event.source)
+        return decrypted
+
+
 class UserClient:
-    """A human test or demo user on a real nio client, with its own E2EE store."""
+    """A human test or demo user on a real nio client, with its own E2EE store.
+
+    Recorded events are their sources (decrypted when they were encrypted) plus
+    `room_id`, `decrypted` and, for decrypted ones, `encrypted_source`: the event as
+    the server sent it.
+    """
 
     def __init__(self, store_dir: Path | str | None = None) -> None:
         self._own_store = store_dir is None
         self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="traam-user-"))
-        self._client: AsyncClient | None = None
+        self._client: _KeepingClient | None = None
         self.events: dict[str, list[Event]] = {}
         self.invites: list[str] = []
 
     @property
-    def client(self) -> AsyncClient:
+    def client(self) -> _KeepingClient:
         if self._client is None:
             raise RuntimeError("UserClient not logged in: call login() first")
         return self._client
@@ -54,8 +86,8 @@ class UserClient:
     async def login(self, homeserver: str, user_id: str, password: str) -> UserClient:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
-        self._client = AsyncClient(homeserver, user_id, store_path=str(self.store_dir),
-                                   config=config)
+        self._client = _KeepingClient(homeserver, user_id, store_path=str(self.store_dir),
+                                      config=config)
         resp = await self._client.login(password, device_name="traam-sandbox")
         if not isinstance(resp, LoginResponse):  # never show the response: it may hold a token
             raise RuntimeError(f"login failed for {user_id}: {getattr(resp, 'message', '?')}")
@@ -76,8 +108,12 @@ class UserClient:
         for room_id, info in resp.rooms.join.items():
             seen = self.events.setdefault(room_id, [])
             for ev in info.timeline.events:
-                seen.append(dict(ev.source, room_id=room_id,
-                                 decrypted=bool(getattr(ev, "decrypted", False))))
+                record = dict(ev.source, room_id=room_id,
+                              decrypted=bool(getattr(ev, "decrypted", False)))
+                outer = self.client.encrypted_sources.pop(record.get("event_id", ""), None)
+                if outer is not None:
+                    record["encrypted_source"] = outer
+                seen.append(record)
         await self._crypto()
 
     async def _crypto(self) -> None:

@@ -1,17 +1,38 @@
-"""The sync loop and sender against fake nio clients: backoff, handler failures, 429."""
+"""The sync loop and sender against fake nio clients: backoff, handler failures, 429,
+and the bookkeeping of room keys withheld from the bot."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from nio import RoomSendError, RoomSendResponse, SyncError
+from aiohttp import ClientConnectionError
+from nio import (
+    LocalProtocolError,
+    MegolmEvent,
+    RoomKeyRequestError,
+    RoomSendError,
+    RoomSendResponse,
+    SyncError,
+    UnknownToDeviceEvent,
+)
 
 from traam_bot.domain.model import Reply
 from traam_bot.matrix import send as send_module
 from traam_bot.matrix.runtime import Backoff, Runtime
 from traam_bot.matrix.send import Sender, SendError
+from traam_bot.matrix.withheld import (
+    Undecryptable,
+    Withheld,
+    WithheldKeys,
+    notice_key,
+    parse_withheld,
+    withheld_notice,
+)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -72,6 +93,8 @@ async def test_a_failing_handler_is_logged_and_does_not_stop_anything(
 
 
 class RateLimitedClient:
+    olm = None  # no E2EE: reactions go through room_send too
+
     def __init__(self, failures: list[Any]) -> None:
         self.failures = failures
         self.txns: list[str] = []
@@ -122,3 +145,282 @@ async def test_reply_parts_and_reaction_have_stable_transaction_ids() -> None:
     await sender.reply("!r:localhost", reply, incoming, key="$q")
     assert len(first) == 3 and client.txns[3:] == first  # a replay after a crash is deduplicated
 
+
+
+# ------------------------------------------------------------------ withheld room keys
+ROOM, OTHER_ROOM = "!salon:localhost", "!autre:localhost"
+ALICE, MALLORY = "@alice:localhost", "@mallory:localhost"
+ALICE_KEY = "alice-curve25519"
+
+
+def withheld_source(session: str = "S1", room: str = ROOM, sender: str = ALICE,
+                    code: str = "m.unverified", kind: str = "m.room_key.withheld",
+                    **extra: Any) -> dict[str, Any]:
+    content = {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room, "session_id": session,
+               "sender_key": ALICE_KEY, "code": code, "reason": "Device not verified"}
+    return {"type": kind, "sender": sender, "content": content | extra}
+
+
+def undecryptable(event_id: str = "$e1", session: str = "S1", room: str = ROOM,
+                  sender: str = ALICE) -> Undecryptable:
+    return Undecryptable(room, event_id, sender, session, ALICE_KEY)
+
+
+@pytest.mark.parametrize("kind", ["m.room_key.withheld", "org.matrix.room_key.withheld"])
+def test_parse_withheld(kind: str) -> None:
+    notice = parse_withheld(withheld_source(kind=kind))
+    assert notice == Withheld(sender=ALICE, room_id=ROOM, session_id="S1", code="m.unverified",
+                              reason="Device not verified", sender_key=ALICE_KEY)
+
+
+@pytest.mark.parametrize("source", [
+    {"type": "m.room_key_request", "sender": ALICE, "content": {"room_id": ROOM}},
+    withheld_source(code="m.no_olm", room_id=None, session_id=None),  # names no session
+    withheld_source(session_id=""),
+    {"type": "m.room_key.withheld", "sender": ALICE, "content": "oops"},
+    {"type": "m.room_key.withheld", "content": withheld_source()["content"]},
+    {},
+])
+def test_parse_withheld_ignores_other_and_malformed_events(source: dict[str, Any]) -> None:
+    assert parse_withheld(source) is None
+
+
+def test_withheld_then_message_is_explained() -> None:
+    keys = WithheldKeys()
+    notice = parse_withheld(withheld_source())
+    assert notice is not None
+    assert keys.add(notice) == []
+    assert keys.explain(undecryptable()) == notice
+    assert keys.explain(undecryptable(session="S2")) is None
+    assert keys.explain(undecryptable(room=OTHER_ROOM)) is None
+
+
+def test_message_then_withheld_returns_the_waiting_messages_once() -> None:
+    keys = WithheldKeys()
+    first, second = undecryptable("$e1"), undecryptable("$e2")
+    for event in (first, second, first):  # seen twice (a replay): kept once
+        assert keys.explain(event) is None
+        keys.wait(event)
+    keys.wait(undecryptable("$other", session="S2"))
+    notice = parse_withheld(withheld_source())
+    assert notice is not None
+    assert keys.add(notice) == [first, second]
+    assert keys.add(notice) == []  # forgotten once explained
+    assert keys.waiting() == 1
+
+
+def test_only_the_session_sender_can_withhold_it() -> None:
+    keys = WithheldKeys()
+    keys.wait(undecryptable())
+    spoof = parse_withheld(withheld_source(sender=MALLORY))
+    assert spoof is not None
+    assert keys.add(spoof) == [] and keys.explain(undecryptable()) is None
+    wrong_key = parse_withheld(withheld_source(sender_key="another-device"))
+    assert wrong_key is not None
+    assert keys.add(wrong_key) == []
+    assert keys.waiting() == 1  # still waiting for the real sender's notice
+    real = parse_withheld(withheld_source())
+    assert real is not None
+    assert keys.add(real) == [undecryptable()]
+    assert keys.add(spoof) == [] and keys.explain(undecryptable()) == real  # not hidden
+
+
+def test_withheld_memory_is_bounded() -> None:
+    keys = WithheldKeys(limit=3)
+    for n in range(10):
+        notice = parse_withheld(withheld_source(session=f"S{n}"))
+        assert notice is not None
+        keys.add(notice)
+        keys.wait(undecryptable(f"$w{n}", session=f"W{n}"))
+    for n in range(5):
+        keys.wait(undecryptable(f"$same{n}", session="SAME"))
+    assert len(keys) == 3 and keys.waiting() <= 6
+    assert keys.explain(undecryptable(session="S9")) is not None
+    assert keys.explain(undecryptable(session="S0")) is None  # the oldest is forgotten
+
+
+def test_notice_key_fits_the_state_table_and_differs_per_room() -> None:
+    long_room = "!" + "x" * 240 + ":example.org"
+    assert len(notice_key(long_room)) <= 100
+    assert notice_key(ROOM) == notice_key(ROOM) != notice_key(OTHER_ROOM)
+
+
+@pytest.mark.parametrize(("code", "because", "hint"), [
+    ("m.unverified", "(appareils non vérifiés exclus)", "vérifié par mon propre compte"),
+    ("m.blacklisted", "(il a bloqué mon appareil)", "débloquez mon appareil"),
+    ("m.unavailable", "clé.", "réglages de chiffrement de votre client"),
+])
+def test_withheld_notice_is_french_and_escapes_the_name(code: str, because: str,
+                                                        hint: str) -> None:
+    reply = withheld_notice('<b>Alice</b> @room', code)
+    assert reply.plain.startswith("Je n’ai pas pu lire un message chiffré de <b>Alice</b>")
+    assert because in reply.plain and hint in reply.plain
+    assert "salon non chiffré" in reply.plain
+    assert "&lt;b&gt;Alice&lt;/b&gt;" in reply.html and "<b>" not in reply.html
+    assert "@room" not in reply.plain and reply.reaction is None and not reply.extra
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("Alice", "chiffré d’Alice :"), ("émilie", "chiffré d’émilie :"),
+    ("Bruno", "chiffré de Bruno :"), ("@bruno:localhost", "chiffré de @bruno:localhost :"),
+])
+def test_withheld_notice_elides_de_before_a_vowel(name: str, said: str) -> None:
+    assert said in withheld_notice(name, "m.unverified").plain
+
+
+class KeyClient:
+    """What the runtime asks nio about undecryptable events."""
+
+    user_id = "@traam-bot:localhost"
+
+    def __init__(self, request_fails: BaseException | None = None) -> None:
+        self.rooms: dict[str, Any] = {}
+        self.requested: list[str] = []
+        self.request_fails = request_fails
+
+    async def request_room_key(self, event: MegolmEvent) -> Any:
+        if event.session_id in self.requested:
+            raise LocalProtocolError("A key sharing request is already sent out")
+        self.requested.append(event.session_id)
+        if self.request_fails is not None:
+            raise self.request_fails
+        return RoomKeyRequestError("nope", "M_UNKNOWN")
+
+
+class WithheldSink:
+    def __init__(self) -> None:
+        self.told: list[tuple[str, str, str]] = []
+        self.events: list[Any] = []
+
+    async def on_key_withheld(self, room: Any, sender: str, notice: Withheld) -> None:
+        self.told.append((room.room_id, sender, notice.code))
+
+    async def joined_at(self, room_id: str) -> int | None:
+        return None
+
+    async def handled(self, event_ids: list[str]) -> set[str]:
+        return set()
+
+    async def on_event(self, event: Any, room: Any) -> None:
+        self.events.append(event)
+
+
+def megolm(event_id: str = "$e1", session: str = "S1", room: str = ROOM,
+           sender: str = ALICE) -> MegolmEvent:
+    return MegolmEvent.from_dict({
+        "type": "m.room.encrypted", "event_id": event_id, "sender": sender,
+        "origin_server_ts": 1, "room_id": room,
+        "content": {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA",
+                    "sender_key": ALICE_KEY, "session_id": session, "device_id": "ALICEDEV"}})
+
+
+def to_device(source: dict[str, Any]) -> UnknownToDeviceEvent:
+    return UnknownToDeviceEvent.from_dict(source)
+
+
+def sync(to_device_events: list[Any], timeline: dict[str, list[Any]]) -> Any:
+    timelines = {room: SimpleNamespace(timeline=SimpleNamespace(
+        events=events, limited=False, prev_batch=None)) for room, events in timeline.items()}
+    return SimpleNamespace(to_device_events=to_device_events, rooms=SimpleNamespace(
+        invite={}, leave={}, join=timelines))
+
+
+async def process(rt: Runtime, resp: Any) -> None:
+    await rt._process(resp, history=False, replay=False)
+    for pending in rt._receipts.values():
+        pending.cancel()
+
+
+def withheld_runtime(client: KeyClient | None = None) -> tuple[Runtime, KeyClient, WithheldSink]:
+    client = client or KeyClient()
+    sink = WithheldSink()
+    return Runtime(client, sink, ("localhost",)), client, sink  # type: ignore[arg-type]
+
+
+async def test_withheld_in_the_same_sync_tells_the_room_once_and_requests_nothing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    rt, client, sink = withheld_runtime()
+    caplog.set_level(logging.WARNING)
+    await process(rt, sync([to_device(withheld_source())],
+                           {ROOM: [megolm("$e1"), megolm("$e2")]}))
+    assert sink.told == [(ROOM, ALICE, "m.unverified")]
+    assert client.requested == [] and sink.events == []  # nothing read, nothing handled
+    line = next(r.getMessage() for r in caplog.records if "withheld from the bot" in r.message)
+    assert ALICE in line and ROOM in line and "S1" in line and "m.unverified" in line
+    await process(rt, sync([], {ROOM: [megolm("$e3")]}))
+    assert len(sink.told) == 1
+
+
+async def test_withheld_in_a_later_sync_explains_the_earlier_message() -> None:
+    rt, client, sink = withheld_runtime()
+    await process(rt, sync([], {ROOM: [megolm("$e1"), megolm("$e2")]}))
+    assert sink.told == [] and client.requested == ["S1"]  # asked once per session
+    await process(rt, sync([to_device(withheld_source())], {}))
+    assert sink.told == [(ROOM, ALICE, "m.unverified")]
+
+
+async def test_each_room_is_told_once() -> None:
+    rt, _client, sink = withheld_runtime()
+    await process(rt, sync([to_device(withheld_source()),
+                            to_device(withheld_source("S2", room=OTHER_ROOM))], {}))
+    await process(rt, sync([], {ROOM: [megolm()], OTHER_ROOM: [megolm("$o", "S2", OTHER_ROOM)]}))
+    await process(rt, sync([to_device(withheld_source("S3"))], {ROOM: [megolm("$x", "S3")]}))
+    assert sorted(sink.told) == [(OTHER_ROOM, ALICE, "m.unverified"),
+                                 (ROOM, ALICE, "m.unverified")]
+
+
+async def test_a_spoofed_withheld_tells_nobody() -> None:
+    rt, client, sink = withheld_runtime()
+    await process(rt, sync([to_device(withheld_source(sender=MALLORY))], {ROOM: [megolm()]}))
+    assert sink.told == [] and client.requested == ["S1"]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("olm store closed"), ClientConnectionError()])
+async def test_a_failing_key_request_does_not_stop_anything(failure: BaseException) -> None:
+    rt, client, sink = withheld_runtime(KeyClient(request_fails=failure))
+    await process(rt, sync([], {ROOM: [megolm("$e1"), megolm("$e2", "S2")]}))
+    assert client.requested == ["S1", "S2"] and sink.told == []
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+class NoticeSender:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply, Any, str]] = []
+
+    async def reply(self, room_id: str, reply: Reply, answered: Any, key: str) -> list[str]:
+        self.sent.append((room_id, reply, answered, key))
+        return ["$notice"]
+
+
+class Room:
+    room_id = ROOM
+
+    def display_name(self, user_id: str) -> str:
+        return "Alice Martin"
+
+
+async def test_bot_sink_tells_a_room_once_across_restarts() -> None:
+    from traam_bot.app import BotSink
+
+    state, sender = MemoryState(), NoticeSender()
+    services = SimpleNamespace(state=state, clock=lambda: datetime(2026, 1, 5, tzinfo=UTC))
+    notice = parse_withheld(withheld_source())
+    assert notice is not None
+    for _restart in range(2):
+        sink = BotSink(services, None, sender)  # type: ignore[arg-type]
+        await sink.on_key_withheld(Room(), ALICE, notice)
+        await sink.on_key_withheld(Room(), ALICE, notice)
+    [(room_id, reply, answered, key)] = sender.sent
+    assert room_id == ROOM and answered is None and key == notice_key(ROOM)
+    assert "Je n’ai pas pu lire un message chiffré d’Alice Martin" in reply.plain
+    assert state.values == {notice_key(ROOM): "2026-01-05T00:00:00+00:00"}

@@ -1,17 +1,32 @@
-"""Reply -> m.notice content, reactions and transaction ids (pure parts of matrix/send.py)."""
+"""Reply -> m.notice content, reactions and transaction ids (pure parts of matrix/send.py),
+and what goes on the wire in encrypted rooms (a real nio client whose HTTP is recorded)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomSendResponse
+from aiohttp import ClientConnectionError
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    JoinedMembersError,
+    MatrixRoom,
+    MegolmEvent,
+    RoomSendError,
+    RoomSendResponse,
+)
 
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.render import Doc
-from traam_bot.matrix.send import Sender, notice_content, reaction_content, txn_id
+from traam_bot.matrix import send as send_module
+from traam_bot.matrix.send import Sender, SendError, notice_content, reaction_content, txn_id
 
 ROOM = "!salon:localhost"
 REPLY = Reply(plain="2 projets", html="<p>2 projets</p>")
@@ -95,6 +110,8 @@ def test_txn_id_differs_per_part(a: tuple[str, ...], b: tuple[str, ...]) -> None
 class RecordingClient:
     """Stands in for nio.AsyncClient.room_send: records what would be sent."""
 
+    olm = None  # no E2EE: every type goes through room_send
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any], str]] = []
 
@@ -126,3 +143,241 @@ async def test_sender_reply_sends_reaction_then_parts_with_distinct_stable_txns(
     again = RecordingClient()
     await Sender(again).reply(ROOM, reply, answered(), key="$question")  # type: ignore[arg-type]
     assert [t for *_rest, t in again.sent] == txns  # a resend is deduplicated by the server
+
+
+# ---------------------------------------------------------------- encrypted rooms
+BOT = "@traam-bot:localhost"
+RELATION = {"rel_type": "m.annotation", "event_id": "$question", "key": "✅"}
+
+
+class Wire:
+    """A real nio client (olm store on disk) whose HTTP requests are recorded, not sent."""
+
+    def __init__(self, store: Path, encrypted: bool = True) -> None:
+        self.client = AsyncClient("http://127.0.0.1:9", BOT, store_path=str(store),
+                                  config=AsyncClientConfig(encryption_enabled=True,
+                                                           store_sync_tokens=False))
+        self.client.restore_login(BOT, "BOTDEVICE", "secret-token")
+        room = MatrixRoom(ROOM, BOT, encrypted=encrypted)
+        room.members_synced = True
+        self.client.rooms[ROOM] = room
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.answers: list[Any] = []  # queued answers to PUT /send, then success
+        self.client._send = self._send  # type: ignore[method-assign]
+
+    def share(self) -> None:
+        """The megolm session is shared already (what share_group_session ends with)."""
+        assert self.client.olm is not None
+        self.client.olm.create_outbound_group_session(ROOM)
+        self.client.olm.outbound_group_sessions[ROOM].shared = True
+
+    async def _send(self, _cls: type, method: str, path: str, data: Any = None,
+                    response_data: Any = None, **_kw: Any) -> Any:
+        self.requests.append((method, path.split("?")[0], json.loads(data or "{}")))
+        if self.answers:
+            answer = self.answers.pop(0)
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        return RoomSendResponse(f"$sent{len(self.requests)}", ROOM)
+
+    def sent_types(self) -> list[str]:
+        return [path.split("/send/")[1].split("/")[0] for _m, path, _d in self.requests
+                if "/send/" in path]
+
+    def decrypt(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Decrypt what was sent, as a member of the room would."""
+        event = MegolmEvent.from_dict({
+            "type": "m.room.encrypted", "event_id": "$on-the-wire", "sender": BOT,
+            "origin_server_ts": 0, "room_id": ROOM, "content": content})
+        clear = self.client.decrypt_event(event)
+        return dict(clear.source)
+
+
+@pytest.fixture
+async def wire(tmp_path: Path) -> AsyncIterator[Wire]:
+    w = Wire(tmp_path)
+    yield w
+    await w.client.close()
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(send_module.asyncio, "sleep", fake_sleep)
+    return waits
+
+
+async def test_nio_alone_would_send_a_reaction_in_clear(wire: Wire) -> None:
+    """Why send.py encrypts reactions itself (if nio changes, this test says so)."""
+    wire.share()
+    await wire.client.room_send(ROOM, "m.reaction", reaction_content("$question", "✅"),
+                                tx_id="t")
+    assert wire.sent_types() == ["m.reaction"]
+
+
+async def test_reaction_in_an_encrypted_room_is_encrypted_with_its_relation_in_clear(
+        wire: Wire) -> None:
+    wire.share()
+    event_id = await Sender(wire.client).react(ROOM, "$question", "✅")
+    assert event_id == "$sent1"
+    [(method, path, content)] = wire.requests
+    assert method == "PUT"
+    assert path.endswith("/send/m.room.encrypted/" + txn_id("$question", "reaction", "✅"))
+    assert content["algorithm"] == "m.megolm.v1.aes-sha2" and content["ciphertext"]
+    assert content["m.relates_to"] == RELATION  # servers aggregate reactions on it
+    assert "✅" not in json.dumps({k: v for k, v in content.items() if k != "m.relates_to"})
+    clear = wire.decrypt(content)
+    assert clear["type"] == "m.reaction"
+    assert clear["content"]["m.relates_to"] == RELATION
+
+
+async def test_reply_reaction_is_encrypted_and_messages_too(wire: Wire) -> None:
+    wire.share()
+    reply = Reply(plain="Point n° 1", html="<p>Point n° 1</p>", reaction="✅")
+    await Sender(wire.client).reply(ROOM, reply, answered(), key="$question")
+    assert wire.sent_types() == ["m.room.encrypted", "m.room.encrypted"]
+    assert wire.decrypt(wire.requests[0][2])["type"] == "m.reaction"
+
+
+async def test_an_edit_is_encrypted_by_nio_with_its_relation_in_clear(wire: Wire) -> None:
+    """Checked rather than assumed: m.room.message with m.replace goes through nio."""
+    wire.share()
+    relation = {"rel_type": "m.replace", "event_id": "$question"}
+    content = {"msgtype": "m.notice", "body": "* corrigé", "m.relates_to": relation,
+               "m.new_content": {"msgtype": "m.notice", "body": "corrigé"}}
+    await Sender(wire.client).send(ROOM, "m.room.message", content, "txn-edit")
+    [(_m, path, sent)] = wire.requests
+    assert path.endswith("/send/m.room.encrypted/txn-edit")
+    assert sent["m.relates_to"] == relation and "m.new_content" not in sent
+    clear = wire.decrypt(sent)
+    assert clear["type"] == "m.room.message"
+    assert clear["content"]["m.new_content"]["body"] == "corrigé"
+
+
+async def test_reaction_in_a_clear_room_stays_clear(tmp_path: Path) -> None:
+    wire = Wire(tmp_path, encrypted=False)
+    try:
+        await Sender(wire.client).react(ROOM, "$question", "✅")
+        assert wire.sent_types() == ["m.reaction"]
+        assert wire.requests[0][2] == reaction_content("$question", "✅")
+    finally:
+        await wire.client.close()
+
+
+async def test_reaction_prepares_the_room_like_nio_does(wire: Wire,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members loaded, keys queried, then the session shared with unverified devices."""
+    client, calls = wire.client, []
+    client.rooms[ROOM].members_synced = False
+
+    async def joined_members(room_id: str) -> object:
+        calls.append("members")
+        client.rooms[room_id].members_synced = True
+        return object()
+
+    async def keys_query() -> object:
+        calls.append("keys")
+        return object()
+
+    async def share_group_session(room_id: str, ignore_unverified_devices: bool) -> object:
+        calls.append(f"share {ignore_unverified_devices}")
+        wire.share()
+        return object()
+
+    monkeypatch.setattr(client, "joined_members", joined_members)
+    monkeypatch.setattr(client, "keys_query", keys_query)
+    monkeypatch.setattr(type(client), "should_query_keys", property(lambda _self: True))
+    monkeypatch.setattr(client, "share_group_session", share_group_session)
+    await Sender(client).react(ROOM, "$question", "✅")
+    assert calls == ["members", "keys", "share True"]
+    assert wire.sent_types() == ["m.room.encrypted"]
+
+
+async def test_a_session_being_shared_is_awaited_not_shared_twice(
+        wire: Wire, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = wire.client
+    sharing = asyncio.Event()
+    client.sharing_session[ROOM] = sharing
+
+    async def must_not_share(*_a: Any, **_kw: Any) -> None:
+        raise AssertionError("a second share of the same session")
+
+    monkeypatch.setattr(client, "share_group_session", must_not_share)
+
+    async def other_send_finishes_sharing() -> None:
+        await asyncio.sleep(0.01)
+        wire.share()
+        client.sharing_session.pop(ROOM)
+        sharing.set()
+
+    helper = asyncio.ensure_future(other_send_finishes_sharing())
+    await Sender(client).react(ROOM, "$question", "✅")
+    await helper
+    assert wire.sent_types() == ["m.room.encrypted"]
+
+
+async def test_failed_preparation_is_retried_with_the_same_txn(
+        wire: Wire, monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
+    """A rate-limited member list, a lost connection while sharing, an unshared session."""
+    client = wire.client
+    client.rooms[ROOM].members_synced = False
+    answers: list[Any] = [JoinedMembersError("slow down", "M_LIMIT_EXCEEDED", 3000), object()]
+    shares: list[Any] = [ClientConnectionError(), "fail silently", "ok"]
+
+    async def joined_members(room_id: str) -> object:
+        answer = answers.pop(0)
+        if not isinstance(answer, JoinedMembersError):
+            client.rooms[room_id].members_synced = True
+        return answer
+
+    async def share_group_session(room_id: str, ignore_unverified_devices: bool) -> object:
+        outcome = shares.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome == "ok":
+            wire.share()
+        return object()  # "fail silently": nothing shared, encrypt() refuses
+
+    monkeypatch.setattr(client, "joined_members", joined_members)
+    monkeypatch.setattr(client, "share_group_session", share_group_session)
+    wire.answers = [RoomSendError("slow down", "M_LIMIT_EXCEEDED", 1500)]
+    event_id = await Sender(client).react(ROOM, "$question", "✅")
+    assert event_id == "$sent2"
+    assert 3.0 <= no_sleep[0] <= 3.25  # what the server asked for the member list
+    assert len(no_sleep) == 4 and 1.5 <= no_sleep[-1] <= 1.75
+    txn = txn_id("$question", "reaction", "✅")
+    assert [p.rsplit("/", 1)[1] for _m, p, _d in wire.requests] == [txn, txn]
+
+
+@pytest.mark.parametrize("status", ["M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE"])
+async def test_permanent_errors_of_an_encrypted_reaction_are_not_retried(
+        wire: Wire, status: str, no_sleep: list[float]) -> None:
+    wire.share()
+    wire.answers = [RoomSendError("no", status)]
+    with pytest.raises(SendError) as err:
+        await Sender(wire.client).react(ROOM, "$question", "✅")
+    assert err.value.status == status and len(wire.requests) == 1 and not no_sleep
+
+
+async def test_a_forbidden_member_list_is_permanent(wire: Wire,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    wire.client.rooms[ROOM].members_synced = False
+
+    async def joined_members(_room_id: str) -> JoinedMembersError:
+        return JoinedMembersError("not in room", "M_FORBIDDEN")
+
+    monkeypatch.setattr(wire.client, "joined_members", joined_members)
+    with pytest.raises(SendError) as err:
+        await Sender(wire.client).react(ROOM, "$question", "✅")
+    assert err.value.status == "M_FORBIDDEN" and not wire.requests
+
+
+async def test_an_unknown_room_is_not_found(wire: Wire) -> None:
+    with pytest.raises(SendError) as err:
+        await Sender(wire.client).react("!ailleurs:localhost", "$question", "✅")
+    assert err.value.status == "M_NOT_FOUND"

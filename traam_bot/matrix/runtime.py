@@ -1,4 +1,4 @@
-"""The supervised sync loop: invites, joins, leaves and timeline events -> EventSink."""
+"""The supervised sync loop: invites, joins, leaves, timeline events, withheld keys -> sink."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from nio import (
     AsyncClient,
     InviteMemberEvent,
     JoinResponse,
+    LocalProtocolError,
     MegolmEvent,
     MessageDirection,
     RoomMessagesResponse,
@@ -23,6 +24,7 @@ from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.matrix.events import parse_event
 from traam_bot.matrix.rooms import NioRoomView, invite_allowed, is_direct_room
 from traam_bot.matrix.send import Sender
+from traam_bot.matrix.withheld import Undecryptable, Withheld, WithheldKeys, parse_withheld
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class EventSink(Protocol):
     async def on_joined(self, room_id: str, aliases: tuple[str, ...],
                         joined_at_ms: int) -> None: ...
     async def on_left(self, room_id: str) -> None: ...
+    async def on_key_withheld(self, room: RoomView, sender: str, notice: Withheld) -> None:
+        """A member's device keeps its room keys from the bot: tell the room (once)."""
+        ...
     async def joined_at(self, room_id: str) -> int | None: ...
     async def load_token(self) -> str | None: ...
     async def save_token(self, token: str) -> None: ...
@@ -81,6 +86,8 @@ class Runtime:
         self.stopping = asyncio.Event()
         self.synced_once = asyncio.Event()
         self._receipts: dict[str, asyncio.Future[Any]] = {}  # room id -> pending receipt
+        self.withheld = WithheldKeys()
+        self._told: set[str] = set()  # rooms told about a withheld key in this run
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
@@ -151,6 +158,7 @@ class Runtime:
         """Handle one sync batch. Only the first batch after a start can hold events that
         were already handled (the token is saved after each batch), so only that one is
         checked against the ledger; later batches skip the lookup on the reply path."""
+        await self._on_to_device(resp.to_device_events)
         for room_id, info in resp.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         for room_id, info in resp.rooms.leave.items():
@@ -216,8 +224,8 @@ class Runtime:
             for ev in events:
                 if self.stopping.is_set():
                     return  # the token is not saved, so these come back after restart
-                if isinstance(ev, MegolmEvent):
-                    log.warning("cannot decrypt %s in %s (no room key)", ev.event_id, room_id)
+                if isinstance(ev, MegolmEvent):  # never marked handled: nothing was read
+                    await self._undecryptable(ev, room_id, view)
                     continue
                 if ev.source.get("event_id") in done:
                     continue
@@ -226,6 +234,54 @@ class Runtime:
                     await self._guard(self.sink.on_event(parsed, view), room_id, parsed.event_id)
             if events:
                 self._receipt(room_id, events[-1].source.get("event_id"))
+
+    # ------------------------------------------------------------- withheld keys
+    async def _on_to_device(self, events: list[Any]) -> None:
+        """Withheld-key notices (unencrypted to-device events unknown to nio)."""
+        for ev in events:
+            notice = parse_withheld(getattr(ev, "source", None) or {})
+            if notice is None:
+                continue
+            log.warning("room key withheld from the bot: sender %s, room %s, session %s, "
+                        "code %s", notice.sender, notice.room_id, notice.session_id,
+                        notice.code or "-")
+            for event in self.withheld.add(notice):  # messages that arrived before it
+                await self._tell_withheld(event, notice)
+
+    async def _undecryptable(self, ev: MegolmEvent, room_id: str, view: RoomView) -> None:
+        event = Undecryptable(room_id, ev.event_id, ev.sender, ev.session_id,
+                              ev.sender_key or "")
+        notice = self.withheld.explain(event)
+        if notice is not None:
+            await self._tell_withheld(event, notice, view)
+            return
+        log.warning("cannot decrypt %s in %s from %s (no room key yet)", ev.event_id,
+                    room_id, ev.sender)
+        self.withheld.wait(event)
+        ev.room_id = ev.room_id or room_id  # backfilled events may lack it; the request needs it
+        await self._request_key(ev)
+
+    async def _tell_withheld(self, event: Undecryptable, notice: Withheld,
+                             view: RoomView | None = None) -> None:
+        log.warning("cannot decrypt %s in %s: %s withheld the room key (%s)", event.event_id,
+                    event.room_id, event.sender, notice.code or "-")
+        if event.room_id in self._told:
+            return
+        self._told.add(event.room_id)  # the sink remembers it across restarts
+        if view is None:
+            room = self.client.rooms.get(event.room_id)
+            view = NioRoomView(room, event.room_id, self.sender, is_direct_room(room))
+        await self._guard(self.sink.on_key_withheld(view, event.sender, notice),
+                          event.room_id, event.event_id)
+
+    async def _request_key(self, ev: MegolmEvent) -> None:
+        """Ask for a missing key the way nio offers (once per session: nio refuses more)."""
+        try:
+            await _checked(lambda: self.client.request_room_key(ev))
+        except LocalProtocolError:
+            pass  # already requested
+        except Exception:
+            log.exception("room key request failed for %s", ev.event_id)
 
     def _receipt(self, room_id: str, event_id: str | None) -> None:
         """Mark the room read up to what was handled once it has been quiet for

@@ -1,4 +1,9 @@
-"""Reply -> m.notice content (pure) and checked, idempotent, paced sending."""
+"""Reply -> m.notice content (pure) and checked, idempotent, paced sending.
+
+nio encrypts every event type in encrypted rooms except m.reaction ("reactions as of yet
+don't support encryption"): reactions go through `_send_encrypted`, which prepares the
+room the way `AsyncClient.room_send` does and then encrypts them like a message.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,19 @@ from aiohttp import ClientError
 from nio import (
     AsyncClient,
     ErrorResponse,
+    GroupEncryptionError,
     LocalProtocolError,
+    MembersSyncError,
     RoomGetStateResponse,
     RoomSendResponse,
 )
+from nio.api import Api
 
 from traam_bot.domain.model import Incoming, Reply
 
 log = logging.getLogger(__name__)
+
+NIO_CLEAR_TYPES = frozenset({"m.reaction"})  # types nio's room_send leaves unencrypted
 
 
 class SendError(Exception):
@@ -68,13 +78,15 @@ class Sender:
         delay = 1.0
         for attempt in range(1, self.attempts + 1):
             try:
-                resp = await self.client.room_send(room_id, event_type, content, tx_id=txn,
-                                                   ignore_unverified_devices=True)
+                resp = await self._room_send(room_id, event_type, content, txn)
+            except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
+                resp = None
+                error: str = type(exc).__name__
             except LocalProtocolError as exc:  # nio does not know the room: we are not in it
                 raise SendError(str(exc), "M_NOT_FOUND") from exc
             except (ClientError, TimeoutError, OSError) as exc:
                 resp = None
-                error: str = type(exc).__name__
+                error = type(exc).__name__
             if isinstance(resp, RoomSendResponse):
                 return resp.event_id
             if isinstance(resp, ErrorResponse):
@@ -88,6 +100,39 @@ class Sender:
             await asyncio.sleep(wait + random.uniform(0, 0.25))
             delay = min(delay * 2, 30)
         raise SendError(f"échec d'envoi dans {room_id}")
+
+    async def _room_send(self, room_id: str, event_type: str, content: dict[str, Any],
+                         txn: str) -> Any:
+        if event_type in NIO_CLEAR_TYPES and self.client.olm is not None:
+            room = self.client.rooms.get(room_id)
+            if room is not None and room.encrypted:
+                return await self._send_encrypted(room_id, event_type, content, txn)
+        return await self.client.room_send(room_id, event_type, content, tx_id=txn,
+                                           ignore_unverified_devices=True)
+
+    async def _send_encrypted(self, room_id: str, event_type: str, content: dict[str, Any],
+                              txn: str) -> Any:
+        """`AsyncClient.room_send` without its m.reaction exception: members loaded, keys
+        queried, group session shared, then megolm (the relation stays in clear too, for
+        the server's aggregations)."""
+        c = self.client
+        assert c.olm is not None
+        if not c.rooms[room_id].members_synced:
+            members = await c.joined_members(room_id)
+            if isinstance(members, ErrorResponse):
+                return members  # retried (or refused) like the send itself
+            if c.should_query_keys:
+                await c.keys_query()
+        if c.olm.should_share_group_session(room_id):
+            sharing = c.sharing_session.get(room_id)
+            if sharing is not None:
+                await sharing.wait()
+            else:
+                await c.share_group_session(room_id, ignore_unverified_devices=True)
+        message_type, encrypted = c.encrypt(room_id, event_type, content)
+        method, path, data = Api.room_send(c.access_token, room_id, message_type, encrypted,
+                                           txn)
+        return await c._send(RoomSendResponse, method, path, data, (room_id,))
 
     async def reply(self, room_id: str, reply: Reply, answered: Incoming | None,
                     key: str, msgtype: str = "m.notice") -> list[str]:

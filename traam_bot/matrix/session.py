@@ -98,7 +98,8 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     return client
 
 
-async def login_new_device(client: AsyncClient, password: str, device_name: str, store: Path) -> None:
+async def login_new_device(client: AsyncClient, password: str, device_name: str,
+                           store: Path) -> None:
     resp = await client.login(password=password, device_name=device_name)
     if not isinstance(resp, LoginResponse):
         await client.close()
