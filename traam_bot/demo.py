@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from traam_bot.matrix.cross_signing import request
+from traam_bot.matrix.signing import public_key_of, verify
 from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, Event, Sandbox, UserClient
 
 # Step kinds.
@@ -300,6 +302,19 @@ def _quiet_logs() -> None:
     logging.getLogger("nio.crypto").setLevel(logging.ERROR)
 
 
+async def bot_cross_signed(user: UserClient, bot_id: str) -> bool:
+    """What Element checks: every device of the bot signed by its self-signing key, itself
+    signed by its master key."""
+    status, keys = await request(user.client, "POST", "/keys/query",
+                                 {"device_keys": {bot_id: []}})
+    master = public_key_of((keys.get("master_keys") or {}).get(bot_id))
+    ssk_obj = (keys.get("self_signing_keys") or {}).get(bot_id) or {}
+    ssk = public_key_of(ssk_obj)
+    devices = ((keys.get("device_keys") or {}).get(bot_id) or {}).values()
+    return (status == 200 and master is not None and ssk is not None and bool(devices)
+            and verify(ssk_obj, bot_id, master) and all(verify(d, bot_id, ssk) for d in devices))
+
+
 async def run_demo(keep: bool = False, steps: tuple[Step, ...] = SCENARIO) -> int:
     """Play the scripted conversation; 0 when every expected answer came, 1 otherwise."""
     _quiet_logs()
@@ -309,8 +324,12 @@ async def run_demo(keep: bool = False, steps: tuple[Step, ...] = SCENARIO) -> in
         await sandbox.start_bot()
         names = {step.who for step in steps}
         users = {name: await sandbox.user(name) for name in sorted(names)}
-        print(f"Serveur {sandbox.synapse.url}, bot {sandbox.bot_id} connecté.", flush=True)
+        trusted = await bot_cross_signed(next(iter(users.values())), sandbox.bot_id)
+        print(f"Serveur {sandbox.synapse.url}, bot {sandbox.bot_id} connecté, "
+              + ("appareil vérifié par son propriétaire (signature croisée)." if trusted
+                 else "appareil NON vérifié par son propriétaire."), flush=True)
         demo = Demo(sandbox, users)
+        demo.unexpected += 0 if trusted else 1
         await demo.play(steps)
         if keep:
             print(f"\nDossier conservé : {sandbox.workdir}", flush=True)
