@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from traam_bot.config import ConfigError, load_directory, load_settings
@@ -73,17 +74,12 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _directory_import(args: argparse.Namespace) -> int:
-    from traam_bot.store.database import Database, upgrade
-    from traam_bot.store.directory_repo import DirectoryRepo
+    from traam_bot.app import prepare_database
 
     settings = load_settings(args.config)
     directory = load_directory(settings.directory)
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        report = await DirectoryRepo(db).import_directory(directory)
-    finally:
-        await db.close()
+    db, report = await prepare_database(settings)
+    await db.close()
     print(f"Annuaire importé : {len(directory.projects)} projets, "
           f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
           f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "
@@ -99,9 +95,26 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from traam_bot.export import export
+    from traam_bot.app import export_records
+    from traam_bot.domain.export import render_csv, render_markdown
 
-    return await export(load_settings(args.config), args.format, args.year, args.out)
+    settings = load_settings(args.config)
+    directory = load_directory(settings.directory)
+    year = args.year or directory.year
+    records = await export_records(settings, year)
+    if not records:
+        print(f"traam-bot : aucun projet pour l'année {year}", file=sys.stderr)
+        return EXIT_FAIL
+    if args.format == "csv":
+        text = render_csv(records, settings.tz)
+    else:
+        text = render_markdown(directory.region, year, records, settings.tz)
+    if args.out:
+        await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+        print(f"Bilan {year} écrit dans {args.out} ({len(records)} projets).")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 async def _device(args: argparse.Namespace) -> int:

@@ -222,18 +222,13 @@ class Demo:
         return None
 
     async def export(self, step: Step) -> None:
+        from traam_bot.app import export_records
         from traam_bot.config import load_directory
         from traam_bot.domain.export import render_markdown
-        from traam_bot.export import collect
-        from traam_bot.store.database import Database
 
         settings = self.sandbox.settings
         directory = load_directory(settings.directory)
-        db = Database(settings.database.url)
-        try:
-            records = await collect(db, directory.year)
-        finally:
-            await db.close()
+        records = await export_records(settings, directory.year)
         header("Export du bilan : traam-bot export --format md (extrait)")
         text = render_markdown(directory.region, directory.year, records, settings.tz)
         start = text.index("## NSI")

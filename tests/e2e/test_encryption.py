@@ -10,9 +10,9 @@ from nio import ToDeviceMessage, ToDeviceResponse
 from nio.crypto import OlmDevice
 
 from tests.e2e.helpers import ask, body, room_with_bot
+from tests.store_units import each
 from traam_bot.sandbox import Sandbox
 from traam_bot.store.database import Database
-from traam_bot.store.state_repo import StateRepo
 from traam_bot.userclient import Event, UserClient
 
 PROJECT = "besancon-nsi-egalite"
@@ -143,6 +143,6 @@ async def test_withheld_keys_are_reported_once_per_room(
     assert not any(equipe.replies(room, e) for e in (first, second, third))  # unreadable
     db = Database(sandbox.settings.database.url)
     try:  # never marked handled: nothing was read
-        assert await StateRepo(db).handled([first, second, third]) == set()
+        assert await each(db, "state").handled([first, second, third]) == set()
     finally:
         await db.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.helpers import ask, body, html, room_with_bot
+from tests.store_units import each
 from traam_bot.sandbox import Sandbox
 from traam_bot.store.database import Database
-from traam_bot.store.updates_repo import UpdatesRepo
 from traam_bot.userclient import Event, UserClient
 
 REMINDER = "🔔 Rappel : "
@@ -73,7 +73,8 @@ async def test_prompt_and_its_replies_become_updates(sandbox: Sandbox, coord: Us
     await equipe.wait_reaction(room, as_reply, "✅")
     db = Database(sandbox.settings.database.url)
     try:
-        texts = {u.event_id: u.text for u in await UpdatesRepo(db).list(["dijon-eps-explicite"])}
+        stored = await each(db, "updates").list(["dijon-eps-explicite"])
+        texts = {u.event_id: u.text for u in stored}
     finally:
         await db.close()
     assert texts[in_thread] == "Séance vidéo faite avec les 4e"

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from tests.e2e.helpers import ask, body, html, reactions_to, room_with_bot
+from tests.store_units import each
 from traam_bot.sandbox import BotSubprocess, Sandbox
 from traam_bot.store.database import Database
-from traam_bot.store.updates_repo import UpdatesRepo
 from traam_bot.userclient import UserClient
 
 PROJECT = "besancon-nsi-egalite"
@@ -29,7 +29,7 @@ async def team_room(sandbox: Sandbox, coord: UserClient, equipe: UserClient,
 async def stored(sandbox: Sandbox) -> list:
     db = Database(sandbox.settings.database.url)
     try:
-        return await UpdatesRepo(db).list([PROJECT])
+        return await each(db, "updates").list([PROJECT])
     finally:
         await db.close()
 

@@ -5,25 +5,26 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from tests.store_units import each
 from traam_bot.config import load_directory
+from traam_bot.domain.records import ACTIVE, DONE, PAUSED
 from traam_bot.domain.schedule import Trigger
 from traam_bot.store.database import Database
-from traam_bot.store.directory_repo import DirectoryRepo
-from traam_bot.store.schedules_repo import ACTIVE, DONE, PAUSED, SchedulesRepo
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 ROOM = "!equipe:localhost"
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def add(repo: SchedulesRepo, trigger: Trigger, kind: str = "reminder") -> object:
+async def add(repo: Any, trigger: Trigger, kind: str = "reminder") -> object:
     return await repo.add(kind=kind, room_id=ROOM, owner="@c:localhost", message="Réunion",
                           trigger=trigger, next_run=NOW + timedelta(hours=1), now=NOW)
 
 
 async def test_an_occurrence_is_claimed_once_even_concurrently(db: Database) -> None:
-    repo = SchedulesRepo(db)
+    repo = each(db, "schedules")
     s = await add(repo, Trigger(hour=19, minute=0))
     at = NOW + timedelta(hours=1)
     claims = await asyncio.gather(*(repo.claim(s, at, False, at + timedelta(days=1), at)
@@ -35,20 +36,18 @@ async def test_an_occurrence_is_claimed_once_even_concurrently(db: Database) -> 
     assert await repo.occurrences(s.id) == [at]
 
 
-async def test_one_off_is_done_after_its_claim_and_unsent_until_finished(db: Database) -> None:
-    repo = SchedulesRepo(db)
+async def test_one_off_is_done_after_its_claim(db: Database) -> None:
+    repo = each(db, "schedules")
     s = await add(repo, Trigger(at=NOW + timedelta(hours=1)))
     firing = await repo.claim(s, NOW + timedelta(hours=1), False, None, NOW)
     assert firing is not None
     assert (await repo.get(s.id)).status == DONE
-    assert [f.id for f, _s in await repo.unsent()] == [firing.id]
-    assert await repo.unsent(claimed_before=NOW) == []
     await repo.finish(firing.id, "sent", "$event")
-    assert await repo.unsent() == []
+    assert await repo.occurrences(s.id) == [NOW + timedelta(hours=1)]
 
 
 async def test_room_loss_pauses_room_schedules_but_not_digests(db: Database) -> None:
-    repo = SchedulesRepo(db)
+    repo = each(db, "schedules")
     reminder = await add(repo, Trigger(hour=9, minute=0))
     prompt = await add(repo, Trigger(hour=16, minute=0), kind="prompt")
     digest = await add(repo, Trigger(hour=8, minute=0), kind="digest")
@@ -58,7 +57,9 @@ async def test_room_loss_pauses_room_schedules_but_not_digests(db: Database) -> 
 
 
 async def test_prompts_are_remembered(db: Database) -> None:
-    await DirectoryRepo(db).import_directory(load_directory(REPO / "config" / "traam.yaml"))
-    repo = SchedulesRepo(db)
+    await each(db, "directory").import_directory(load_directory(REPO / "config" / "traam.yaml"))
+    repo = each(db, "schedules")
     await repo.add_prompt("$prompt", ROOM, "besancon-nsi-egalite", NOW)
-    assert await repo.prompts() == {"$prompt": ROOM}
+    await repo.add_prompt("$prompt", ROOM, "besancon-nsi-egalite", NOW)  # a resend: once
+    assert await repo.prompt_project("$prompt") == "besancon-nsi-egalite"
+    assert await repo.prompt_project("$other") is None

@@ -16,12 +16,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, String, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.store_units import each
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Directory
 from traam_bot.store.database import MIGRATIONS_DIR, Database, upgrade
-from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.models import Base, HandledEventRow, RoomLinkRow
-from traam_bot.store.state_repo import StateRepo
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = load_directory(REPO / "config" / "traam.yaml")
@@ -37,7 +36,7 @@ def without_project(directory: Directory, project_id: str) -> Directory:
 
 
 async def test_import_is_idempotent(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     first = await repo.import_directory(SEED)
     assert sorted(first.added) == sorted(
         [f"projet {p}" for p in SEED_IDS] + ["contact floria-dufoux", "contact julie-marchaland"]
@@ -54,7 +53,7 @@ async def test_import_is_idempotent(db: Database) -> None:
 
 
 async def test_editing_a_theme_updates_it(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     await repo.import_directory(SEED)
     edited = replace(SEED, projects=tuple(
         replace(p, theme="L’égalité filles-garçons en NSI") if p.id == "besancon-nsi-egalite"
@@ -70,7 +69,7 @@ async def test_editing_a_theme_updates_it(db: Database) -> None:
 
 
 async def test_removed_project_is_archived_then_restored(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     await repo.import_directory(SEED)
 
     report = await repo.import_directory(without_project(SEED, "dijon-eps-explicite"))
@@ -93,7 +92,7 @@ async def test_removed_project_is_archived_then_restored(db: Database) -> None:
 
 
 async def test_removed_contact_is_archived(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     await repo.import_directory(SEED)
     report = await repo.import_directory(replace(SEED, contacts=SEED.contacts[1:]))
     assert report.archived == ["contact floria-dufoux"]
@@ -101,7 +100,7 @@ async def test_removed_contact_is_archived(db: Database) -> None:
 
 
 async def test_link_room_returns_the_previous_project(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     await repo.import_directory(SEED)
     room = "!equipe:localhost"
 
@@ -124,7 +123,7 @@ async def test_link_room_returns_the_previous_project(db: Database) -> None:
 
 
 async def test_link_to_an_unknown_project_is_refused(db: Database) -> None:
-    repo = DirectoryRepo(db)
+    repo = each(db, "directory")
     await repo.import_directory(SEED)
     with pytest.raises(IntegrityError):
         await repo.link_room("!x:localhost", "pas-un-projet", "@coord:localhost", NOW)
@@ -135,7 +134,7 @@ async def test_link_to_an_unknown_project_is_refused(db: Database) -> None:
 
 
 async def test_ledger(db: Database) -> None:
-    state = StateRepo(db)
+    state = each(db, "state")
     assert await state.handled([]) == set()
     assert await state.handled(["$a", "$b"]) == set()
 
@@ -150,7 +149,7 @@ async def test_ledger(db: Database) -> None:
 
 
 async def test_ledger_prune(db: Database) -> None:
-    state = StateRepo(db)
+    state = each(db, "state")
     await state.mark_handled("$old", "!r:localhost", "ok", NOW - timedelta(days=31))
     await state.mark_handled("$edge", "!r:localhost", "ok", NOW - timedelta(days=29))
     await state.mark_handled("$new", "!r:localhost", "ok", NOW)
@@ -163,7 +162,7 @@ async def test_ledger_prune(db: Database) -> None:
 
 
 async def test_key_value(db: Database) -> None:
-    state = StateRepo(db)
+    state = each(db, "state")
     assert await state.get("sync_token") is None
     await state.set("sync_token", "s1_2_3")
     assert await state.get("sync_token") == "s1_2_3"
@@ -175,7 +174,7 @@ async def test_key_value(db: Database) -> None:
 
 
 async def test_rooms(db: Database) -> None:
-    state = StateRepo(db)
+    state = each(db, "state")
     joined = 1_764_576_000_123  # milliseconds: needs a 64-bit column
     await state.set_room("!a:localhost", joined)
     rooms = await state.rooms()
@@ -233,7 +232,7 @@ async def test_downgrade_to_base_and_upgrade_again(db: Database, db_url: str) ->
     await upgrade(db_url)
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_schema_diff) == []
-    assert (await DirectoryRepo(db).import_directory(SEED)).changed
+    assert (await each(db, "directory").import_directory(SEED)).changed
 
 
 def _diff_against(metadata: MetaData) -> Any:

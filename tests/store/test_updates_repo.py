@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.store_units import each
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Section, Update
 from traam_bot.domain.updates import parse_sections
 from traam_bot.store.database import Database
-from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.models import UpdateRow
 from traam_bot.store.updates_repo import NewUpdate, UpdatesRepo
 
@@ -39,8 +39,8 @@ def new(event: str, project: str = NSI, text: str = "Fait : séquence 2",
 
 @pytest.fixture
 async def repo(db: Database) -> UpdatesRepo:
-    await DirectoryRepo(db).import_directory(SEED)
-    return UpdatesRepo(db)
+    await each(db, "directory").import_directory(SEED)
+    return each(db, "updates")
 
 
 async def _count(db: Database, project: str | None = None) -> int:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.unit.conftest import SEED_IDS
-from traam_bot.app import build_services
+from tests.unit.harness import ALICE, NOW, Bot, FakeRoom, make_bot, migrated_template
 from traam_bot.commands.registry import CommandSpec, Permission
-from traam_bot.commands.router import Router, build_registry
-from traam_bot.config import load_directory, parse_settings
+from traam_bot.commands.router import build_registry
 from traam_bot.domain.model import Incoming, Reply
-from traam_bot.store.database import Database, upgrade
-
-REPO = Path(__file__).resolve().parents[2]
-NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
-ALICE = "@alice:localhost"
 
 ALL_IDS = list(SEED_IDS)
 BESANCON = [p for p in ALL_IDS if p.startswith("besancon")]
@@ -31,75 +21,15 @@ FLORIA = "Floria DUFOUX"
 JULIE = "Julie MARCHALAND"
 
 
-@dataclass
-class FakeRoom:
-    """RoomView for pure routing tests: membership and power levels from dicts."""
-
-    room_id: str = "!equipe:localhost"
-    is_direct: bool = False
-    members: dict[str, str] = field(default_factory=lambda: {ALICE: "Alice"})
-    levels: dict[str, int] = field(default_factory=dict)
-
-    def is_member(self, user_id: str) -> bool:
-        return user_id in self.members
-
-    def display_name(self, user_id: str) -> str:
-        return self.members.get(user_id, user_id)
-
-    async def power_level(self, user_id: str) -> int | None:
-        return self.levels.get(user_id, 0)
-
-    async def can_notify_room(self, user_id: str) -> bool:
-        return self.levels.get(user_id, 0) >= 50
-
-
-class NoPoster:
-    """Directory commands answer with a Reply and never post on their own."""
-
-    async def post(self, room_id: str, reply: Reply, key: str, *, ping_room: bool = False,
-                   ) -> str:
-        raise AssertionError(f"unexpected post to {room_id}")
-
-    async def direct(self, user_id: str, reply: Reply, key: str) -> tuple[str, str]:
-        raise AssertionError(f"unexpected direct message to {user_id}")
-
-
 @pytest.fixture(scope="session")
 async def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database built by the real migrations, copied for each test (faster)."""
-    path = tmp_path_factory.mktemp("template") / "t.db"
-    await upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
-async def router(tmp_path: Path, migrated: Path) -> AsyncIterator[Router]:
-    async with make_router(tmp_path, migrated, "!") as r:
-        yield r
-
-
-@asynccontextmanager
-async def make_router(tmp_path: Path, template: Path, prefix: str) -> AsyncIterator[Router]:
-    for suffix in ("", "-wal"):
-        if template.with_name(template.name + suffix).exists():
-            shutil.copy(template.with_name(template.name + suffix), tmp_path / f"t.db{suffix}")
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    settings = parse_settings(
-        {"matrix": {"homeserver": "http://127.0.0.1:8008", "user_id": "@traam-bot:localhost",
-                    "password": "secret-de-test"},
-         "admins": ["@coordinatrice:localhost"], "referents": ["@referente:localhost"],
-         "command_prefix": prefix},
-        tmp_path, env={},
-    )
-    try:
-        # the real wiring of app.py, with a fixed clock and nothing reaching Matrix
-        services = await build_services(settings, db, NoPoster(), clock=lambda: NOW)
-        report = await services.directory.import_directory(
-            load_directory(REPO / "config" / "traam.yaml"))
-        assert len(report.added) == 8
-        yield Router(services)
-    finally:
-        await db.close()
+async def router(tmp_path: Path, migrated: Path) -> AsyncIterator[Bot]:
+    async with make_bot(tmp_path, migrated, "!") as bot:
+        yield bot
 
 
 def incoming(body: str, room: FakeRoom, *, mentioned: bool = False) -> Incoming:
@@ -107,13 +37,13 @@ def incoming(body: str, room: FakeRoom, *, mentioned: bool = False) -> Incoming:
                     timestamp=NOW, is_direct=room.is_direct, mentions_bot=mentioned)
 
 
-async def ask(router: Router, body: str, room: FakeRoom | None = None, *,
+async def ask(router: Bot, body: str, room: FakeRoom | None = None, *,
               mentioned: bool = False) -> Reply | None:
     room = room or FakeRoom()
-    return await router.handle(incoming(body, room, mentioned=mentioned), room)
+    return await router.ask(incoming(body, room, mentioned=mentioned), room)
 
 
-async def answer(router: Router, body: str, room: FakeRoom | None = None, *,
+async def answer(router: Bot, body: str, room: FakeRoom | None = None, *,
                  mentioned: bool = False) -> Reply:
     reply = await ask(router, body, room, mentioned=mentioned)
     assert reply is not None, body
@@ -145,7 +75,7 @@ def specs(*permissions: Permission) -> list[CommandSpec]:
 
 
 @pytest.mark.parametrize("body", ["!aide", "!help", "!AIDE", "!Aide", "!HELP"])
-async def test_help_lists_the_commands(router: Router, body: str) -> None:
+async def test_help_lists_the_commands(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     assert reply.plain.startswith("Commandes disponibles ici :")
     for name in ["aide", "projets", "projet", "contacts"]:
@@ -157,7 +87,7 @@ async def test_help_lists_the_commands(router: Router, body: str) -> None:
     assert "(ou !projects)" in reply.plain
 
 
-async def test_help_shows_only_what_this_user_may_run_here(router: Router) -> None:
+async def test_help_shows_only_what_this_user_may_run_here(router: Bot) -> None:
     restricted = specs(Permission.MODERATOR, Permission.REFERENT)
     assert restricted, "the registry declares restricted commands"
     member = await answer(router, "!aide")
@@ -174,7 +104,7 @@ async def test_help_shows_only_what_this_user_may_run_here(router: Router) -> No
 
 
 @pytest.mark.parametrize("body", ["!projetsx", "!proj", "!aides", "!contactsx dijon", "!xyz"])
-async def test_unknown_command_points_to_help(router: Router, body: str) -> None:
+async def test_unknown_command_points_to_help(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     name = body.split()[0]
     assert reply.plain == (f"Commande inconnue : {name}. "
@@ -183,14 +113,14 @@ async def test_unknown_command_points_to_help(router: Router, body: str) -> None
 
 
 @pytest.mark.parametrize("body", ["!Projets", "!PROJETS", "!projects", "!Projects"])
-async def test_command_names_are_case_insensitive(router: Router, body: str) -> None:
+async def test_command_names_are_case_insensitive(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     assert reply.plain.startswith("6 projets :")
     assert listed_ids(reply) == ALL_IDS
 
 
 @pytest.mark.parametrize("body", ["! aide", "!", "aide", "?aide"])
-async def test_not_a_command_in_a_team_room_is_left_alone(router: Router, body: str) -> None:
+async def test_not_a_command_in_a_team_room_is_left_alone(router: Bot, body: str) -> None:
     assert await ask(router, body) is None
 
 
@@ -210,14 +140,14 @@ async def test_not_a_command_in_a_team_room_is_left_alone(router: Router, body: 
         ("nsi", ["besancon-nsi-egalite"]),
     ],
 )
-async def test_projets_filters(router: Router, args: str, expected: list[str]) -> None:
+async def test_projets_filters(router: Bot, args: str, expected: list[str]) -> None:
     reply = await answer(router, f"!projets {args}".strip())
     assert listed_ids(reply) == expected
     n = len(expected)
     assert reply.plain.startswith(f"{n} projet{'s' if n > 1 else ''} ")
 
 
-async def test_projets_besancon_lists_four(router: Router) -> None:
+async def test_projets_besancon_lists_four(router: Bot) -> None:
     reply = await answer(router, "!projets besancon")
     assert reply.plain.startswith("4 projets pour « besancon » :")
     assert reply.plain.count("\n• ") == 4
@@ -225,7 +155,7 @@ async def test_projets_besancon_lists_four(router: Router) -> None:
     assert "Dijon" not in reply.plain
 
 
-async def test_projets_nothing_matches(router: Router) -> None:
+async def test_projets_nothing_matches(router: Bot) -> None:
     reply = await answer(router, "!projets xyzzy")
     assert reply.plain == ("Aucun projet ne correspond à « xyzzy ».\n"
                            "Tapez !projets pour voir la liste complète.")
@@ -234,7 +164,7 @@ async def test_projets_nothing_matches(router: Router) -> None:
 # ------------------------------------------------------------------ !projet
 
 
-async def test_projet_without_argument_gives_usage(router: Router) -> None:
+async def test_projet_without_argument_gives_usage(router: Bot) -> None:
     reply = await answer(router, "!projet")
     assert "Précisez le projet voulu." in reply.plain
     assert "Usage : !projet <id ou mots>" in reply.plain
@@ -242,14 +172,14 @@ async def test_projet_without_argument_gives_usage(router: Router) -> None:
     assert "!projet besancon-nsi-egalite" in reply.plain  # an example
 
 
-async def test_projet_nothing_matches(router: Router) -> None:
+async def test_projet_nothing_matches(router: Bot) -> None:
     reply = await answer(router, "!projet xyzzy")
     assert reply.plain.startswith("Aucun projet ne correspond à « xyzzy ».")
     assert "Tapez !projets pour voir la liste complète." in reply.plain
 
 
 @pytest.mark.parametrize("body", ["!projet tecnologie", "!projets tecnologie"])
-async def test_typo_gets_a_suggestion_or_the_project(router: Router, body: str) -> None:
+async def test_typo_gets_a_suggestion_or_the_project(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     # tolerant search may find it directly; otherwise it must suggest it
     assert "Technologie" in reply.plain
@@ -259,7 +189,7 @@ async def test_typo_gets_a_suggestion_or_the_project(router: Router, body: str) 
 
 
 @pytest.mark.parametrize("body", ["!projet teknolojie", "!projets teknolojie"])
-async def test_no_match_but_close_gets_a_suggestion(router: Router, body: str) -> None:
+async def test_no_match_but_close_gets_a_suggestion(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     assert reply.plain == ("Aucun projet ne correspond à « teknolojie ».\n"
                            "Vouliez-vous dire Technologie (Dijon) ? "
@@ -279,7 +209,7 @@ async def test_no_match_but_close_gets_a_suggestion(router: Router, body: str) -
          "pédagogiques ? Quels points de vigilance ?"),
     ],
 )
-async def test_projet_card(router: Router, args: str, project_id: str, discipline: str,
+async def test_projet_card(router: Bot, args: str, project_id: str, discipline: str,
                            theme: str) -> None:
     reply = await answer(router, f"!projet {args}")
     assert reply.plain.startswith(f"{discipline} — académie de ")
@@ -290,9 +220,8 @@ async def test_projet_card(router: Router, args: str, project_id: str, disciplin
     assert "Salon : aucun salon lié" in reply.plain
 
 
-async def test_projet_card_shows_a_linked_room(router: Router) -> None:
-    await router.services.directory.link("!lettres:localhost", "besancon-lettres-ia",
-                                         "@coordinatrice:localhost", NOW)
+async def test_projet_card_shows_a_linked_room(router: Bot) -> None:
+    await router.link("!lettres:localhost", "besancon-lettres-ia", "@coordinatrice:localhost")
     reply = await answer(router, "!projet besancon-lettres-ia")
     assert "Salon : !lettres:localhost" in reply.plain
 
@@ -300,7 +229,7 @@ async def test_projet_card_shows_a_linked_room(router: Router) -> None:
 # ------------------------------------------------------------------ !contacts
 
 
-async def test_contacts_lists_both(router: Router) -> None:
+async def test_contacts_lists_both(router: Bot) -> None:
     reply = await answer(router, "!contacts")
     assert reply.plain == (
         "Vos contacts à la DRANE :\n"
@@ -313,13 +242,13 @@ async def test_contacts_lists_both(router: Router) -> None:
 
 
 @pytest.mark.parametrize("body", ["!contacts référente", "!contacts referente", "!contact Julie"])
-async def test_contacts_filtered(router: Router, body: str) -> None:
+async def test_contacts_filtered(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     assert JULIE in reply.plain
     assert FLORIA not in reply.plain
 
 
-async def test_contacts_nothing_matches(router: Router) -> None:
+async def test_contacts_nothing_matches(router: Bot) -> None:
     reply = await answer(router, "!contacts xyzzy")
     assert reply.plain == ("Aucun contact ne correspond à « xyzzy ». "
                            "Tapez !contacts pour les voir tous.")
@@ -328,50 +257,50 @@ async def test_contacts_nothing_matches(router: Router) -> None:
 # ------------------------------------------------------------------ free text
 
 
-async def test_question_in_a_direct_room_is_answered(router: Router) -> None:
+async def test_question_in_a_direct_room_is_answered(router: Bot) -> None:
     reply = await answer(router, "Qui est la référente TraAM ?", FakeRoom(is_direct=True))
     assert JULIE in reply.plain
     assert "julie.marchaland@region-academique-bourgogne-franche-comte.fr" in reply.plain
     assert FLORIA not in reply.plain
 
 
-async def test_question_in_a_team_room_without_mention_is_left_alone(router: Router) -> None:
+async def test_question_in_a_team_room_without_mention_is_left_alone(router: Bot) -> None:
     assert await ask(router, "Qui est la référente TraAM ?", FakeRoom()) is None
 
 
-async def test_question_with_a_mention_is_answered(router: Router) -> None:
+async def test_question_with_a_mention_is_answered(router: Bot) -> None:
     reply = await answer(router, "Qui est la référente TraAM ?", FakeRoom(), mentioned=True)
     assert JULIE in reply.plain
     assert FLORIA not in reply.plain
 
 
-async def test_question_about_projects_in_a_direct_room(router: Router) -> None:
+async def test_question_about_projects_in_a_direct_room(router: Bot) -> None:
     reply = await answer(router, "Quels sont les projets à Besançon ?", FakeRoom(is_direct=True))
     assert listed_ids(reply) == BESANCON
 
 
-async def test_what_are_traam(router: Router) -> None:
+async def test_what_are_traam(router: Bot) -> None:
     reply = await answer(router, "c'est quoi les TraAM ?", FakeRoom(is_direct=True))
     assert "travaux académiques mutualisés" in reply.plain
     assert "!projets" in reply.plain
 
 
 @pytest.mark.parametrize("body", ["Quel temps fera-t-il demain ?", ""])
-async def test_off_topic_question_gets_the_capabilities(router: Router, body: str) -> None:
+async def test_off_topic_question_gets_the_capabilities(router: Bot, body: str) -> None:
     reply = await answer(router, body, FakeRoom(is_direct=True))
     assert reply.plain.startswith("Je n’ai pas compris votre question.")
     assert "!aide" in reply.plain
 
 
 async def test_direct_room_linked_to_a_project_is_treated_like_a_team_room(
-    router: Router,
+    router: Bot,
 ) -> None:
     room = FakeRoom(room_id="!dm-lie:localhost", is_direct=True)
-    await router.services.directory.link(room.room_id, "dijon-eps-explicite", ALICE, NOW)
+    await router.link(room.room_id, "dijon-eps-explicite")
     assert await ask(router, "on avance bien", room) is None
 
 
-async def test_commands_work_in_a_direct_room(router: Router) -> None:
+async def test_commands_work_in_a_direct_room(router: Bot) -> None:
     reply = await answer(router, "!projets dijon", FakeRoom(is_direct=True))
     assert listed_ids(reply) == ["dijon-eps-explicite", "dijon-technologie-projet"]
 
@@ -388,20 +317,20 @@ async def test_commands_work_in_a_direct_room(router: Router) -> None:
         "!<b>x</b>",
     ],
 )
-async def test_user_input_is_escaped_in_html(router: Router, body: str) -> None:
+async def test_user_input_is_escaped_in_html(router: Bot, body: str) -> None:
     reply = await answer(router, body)
     assert "<b>" not in reply.html
     assert "&lt;b&gt;" in reply.html
     assert "<b>x</b>" in reply.plain
 
 
-async def test_question_with_markup_is_escaped(router: Router) -> None:
+async def test_question_with_markup_is_escaped(router: Bot) -> None:
     reply = await answer(router, "projets <img src=x onerror=alert(1)> à Dijon",
                          FakeRoom(is_direct=True))
     assert "<img" not in reply.html
 
 
-async def test_room_ping_in_arguments_is_defused(router: Router) -> None:
+async def test_room_ping_in_arguments_is_defused(router: Bot) -> None:
     reply = await answer(router, "!projet @room")
     assert "@room" not in reply.plain
     assert "@room" not in reply.html
@@ -424,7 +353,7 @@ async def test_room_ping_in_arguments_is_defused(router: Router) -> None:
 )
 async def test_replies_use_the_configured_prefix(tmp_path: Path, migrated: Path, body: str,
                                                  expected: str) -> None:
-    async with make_router(tmp_path, migrated, "?") as r:
+    async with make_bot(tmp_path, migrated, "?") as r:
         reply = await answer(r, body)
         assert expected in text(reply)
         assert "!" + expected[expected.index("?") + 1:] not in text(reply)
@@ -433,20 +362,19 @@ async def test_replies_use_the_configured_prefix(tmp_path: Path, migrated: Path,
 
 # ------------------------------------------------------------------ prompt answers
 
-async def test_prompt_answers_from_members_only_become_updates(router: Router) -> None:
+async def test_prompt_answers_from_members_only_become_updates(router: Bot) -> None:
     room = FakeRoom(levels={ALICE: 50})
-    services = router.services
-    await services.directory.link(room.room_id, "besancon-nsi-egalite", ALICE, NOW)
-    services.schedules.prompt_rooms["$prompt"] = room.room_id
+    await router.link(room.room_id, "besancon-nsi-egalite")
+    async with router.units() as uow:
+        await uow.schedules.add_prompt("$prompt", room.room_id, "besancon-nsi-egalite", NOW)
     member = Incoming(room_id=room.room_id, event_id="$a1", sender=ALICE, body="Séance faite",
                       timestamp=NOW, thread_root="$prompt")
-    reply = await router.handle(member, room)
+    reply = await router.ask(member, room)
     assert reply is not None and reply.reaction == "✅" and reply.messages() == []
     stranger = Incoming(room_id=room.room_id, event_id="$a2", sender="@intrus:ailleurs",
                         body="je ne suis pas membre", timestamp=NOW, reply_to="$prompt")
-    assert await router.handle(stranger, room) is None
-    stored = await services.updates.repo.list(["besancon-nsi-egalite"])
-    assert [(u.event_id, u.text) for u in stored] == [("$a1", "Séance faite")]
+    assert await router.ask(stranger, room) is None
+    assert await router.updates("besancon-nsi-egalite") == [("$a1", "Séance faite")]
     chatter = Incoming(room_id=room.room_id, event_id="$a3", sender=ALICE,
                        body="réponse à autre chose", timestamp=NOW, reply_to="$other")
-    assert await router.handle(chatter, room) is None
+    assert await router.ask(chatter, room) is None

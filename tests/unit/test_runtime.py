@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,7 +21,9 @@ from nio import (
     UnknownToDeviceEvent,
 )
 
-from traam_bot.domain.model import Reply
+from tests.unit.harness import FakeRoom, make_bot, migrated_template
+from traam_bot.commands.dispatcher import Dispatcher
+from traam_bot.domain.notices import notice_key, withheld_notice
 from traam_bot.matrix import send as send_module
 from traam_bot.matrix.runtime import Backoff, Runtime
 from traam_bot.matrix.send import Sender, SendError
@@ -29,9 +31,7 @@ from traam_bot.matrix.withheld import (
     Undecryptable,
     Withheld,
     WithheldKeys,
-    notice_key,
     parse_withheld,
-    withheld_notice,
 )
 
 
@@ -129,22 +129,6 @@ async def test_forbidden_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(SendError) as err:
         await Sender(client).send("!r:localhost", "m.room.message", {}, "t")  # type: ignore[arg-type]
     assert err.value.status == "M_FORBIDDEN" and len(client.txns) == 1
-
-
-async def test_reply_parts_and_reaction_have_stable_transaction_ids() -> None:
-    client = RateLimitedClient([])
-    sender = Sender(client)  # type: ignore[arg-type]
-    reply = Reply(plain="a", html="a", reaction="✅", extra=(Reply(plain="b", html="b"),))
-    from traam_bot.domain.model import Incoming
-    from traam_bot.matrix.events import ts_to_datetime
-
-    incoming = Incoming(room_id="!r:localhost", event_id="$q", sender="@u:localhost",
-                        body="!x", timestamp=ts_to_datetime(0))
-    await sender.reply("!r:localhost", reply, incoming, key="$q")
-    first = list(client.txns)
-    await sender.reply("!r:localhost", reply, incoming, key="$q")
-    assert len(first) == 3 and client.txns[3:] == first  # a replay after a crash is deduplicated
-
 
 
 # ------------------------------------------------------------------ withheld room keys
@@ -292,8 +276,8 @@ class WithheldSink:
         self.told: list[tuple[str, str, str]] = []
         self.events: list[Any] = []
 
-    async def on_key_withheld(self, room: Any, sender: str, notice: Withheld) -> None:
-        self.told.append((room.room_id, sender, notice.code))
+    async def on_key_withheld(self, room: Any, sender: str, code: str) -> None:
+        self.told.append((room.room_id, sender, code))
 
     async def joined_at(self, room_id: str) -> int | None:
         return None
@@ -382,45 +366,17 @@ async def test_a_failing_key_request_does_not_stop_anything(failure: BaseExcepti
     assert client.requested == ["S1", "S2"] and sink.told == []
 
 
-class MemoryState:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-
-class NoticeSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Reply, Any, str]] = []
-
-    async def reply(self, room_id: str, reply: Reply, answered: Any, key: str) -> list[str]:
-        self.sent.append((room_id, reply, answered, key))
-        return ["$notice"]
-
-
-class Room:
-    room_id = ROOM
-
-    def display_name(self, user_id: str) -> str:
-        return "Alice Martin"
-
-
-async def test_bot_sink_tells_a_room_once_across_restarts() -> None:
-    from traam_bot.app import BotSink
-
-    state, sender = MemoryState(), NoticeSender()
-    services = SimpleNamespace(state=state, clock=lambda: datetime(2026, 1, 5, tzinfo=UTC))
-    notice = parse_withheld(withheld_source())
-    assert notice is not None
-    for _restart in range(2):
-        sink = BotSink(services, None, sender)  # type: ignore[arg-type]
-        await sink.on_key_withheld(Room(), ALICE, notice)
-        await sink.on_key_withheld(Room(), ALICE, notice)
-    [(room_id, reply, answered, key)] = sender.sent
-    assert room_id == ROOM and answered is None and key == notice_key(ROOM)
-    assert "Je n’ai pas pu lire un message chiffré d’Alice Martin" in reply.plain
-    assert state.values == {notice_key(ROOM): "2026-01-05T00:00:00+00:00"}
+async def test_the_dispatcher_tells_a_room_once_across_restarts(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    template = await migrated_template(tmp_path_factory.mktemp("template"))
+    room = FakeRoom(room_id=ROOM, members={ALICE: "Alice Martin"})
+    async with make_bot(tmp_path, template) as bot:
+        for _restart in range(2):
+            dispatcher = Dispatcher(bot.services, bot.router, bot.units)
+            await dispatcher.on_key_withheld(room, ALICE, "m.unverified")
+            await dispatcher.on_key_withheld(room, ALICE, "m.unverified")
+        [notice] = await bot.owed()
+        async with bot.units() as uow:
+            assert await uow.state.get(notice_key(ROOM)) is not None
+    assert notice.room_id == ROOM and notice.in_reply_to is None
+    assert "Je n’ai pas pu lire un message chiffré d’Alice Martin" in notice.body

@@ -24,9 +24,16 @@ from nio import (
 )
 
 from traam_bot.domain.model import Incoming, Reply
-from traam_bot.domain.render import Doc
+from traam_bot.domain.outbox import Outgoing
 from traam_bot.matrix import send as send_module
-from traam_bot.matrix.send import Sender, SendError, notice_content, reaction_content, txn_id
+from traam_bot.matrix.send import (
+    Sender,
+    SendError,
+    content_of,
+    notice_content,
+    reaction_content,
+    txn_id,
+)
 
 ROOM = "!salon:localhost"
 REPLY = Reply(plain="2 projets", html="<p>2 projets</p>")
@@ -121,28 +128,26 @@ class RecordingClient:
         return RoomSendResponse(f"$sent{len(self.sent)}", room_id)
 
 
-async def test_sender_reply_sends_reaction_then_parts_with_distinct_stable_txns() -> None:
-    doc = Doc()
-    for i in range(30):
-        doc.item(f"ligne {i}")
-    reply = doc.reply(reaction="✅", limit=200)
-    assert len(reply.messages()) > 2
+async def react(sender: Sender, room_id: str, event_id: str, key: str) -> str:
+    """A reaction as the outbox sender sends one (content from the outbox row)."""
+    event_type, content = content_of(Outgoing(kind="reaction", room_id=room_id,
+                                              in_reply_to=event_id, reaction_key=key))
+    return await sender.send(room_id, event_type, content, txn_id(event_id, "reaction", key))
 
-    client = RecordingClient()
-    ids = await Sender(client).reply(ROOM, reply, answered(), key="$question")  # type: ignore[arg-type]
 
-    kinds = [event_type for _room, event_type, _c, _t in client.sent]
-    assert kinds == ["m.reaction"] + ["m.room.message"] * len(reply.messages())
-    assert client.sent[0][2] == reaction_content("$question", "✅")
-    bodies = [content["body"] for _r, kind, content, _t in client.sent if kind != "m.reaction"]
-    assert bodies == [m.plain for m in reply.messages()]
-    txns = [t for *_rest, t in client.sent]
-    assert len(set(txns)) == len(txns)
-    assert ids == [f"$sent{i}" for i in range(2, len(client.sent) + 1)]
-
-    again = RecordingClient()
-    await Sender(again).reply(ROOM, reply, answered(), key="$question")  # type: ignore[arg-type]
-    assert [t for *_rest, t in again.sent] == txns  # a resend is deduplicated by the server
+def test_outbox_rows_become_the_events_clients_expect() -> None:
+    reaction = content_of(Outgoing(kind="reaction", room_id=ROOM, in_reply_to="$q",
+                                   reaction_key="✅"))
+    assert reaction == ("m.reaction", reaction_content("$q", "✅"))
+    kind, message = content_of(Outgoing(kind="message", room_id=ROOM, body="a", html="<p>a</p>",
+                                        in_reply_to="$question", thread_root="$root"))
+    assert kind == "m.room.message"
+    assert message == notice_content(Reply(plain="a", html="<p>a</p>"),
+                                     answered(thread_root="$root"))
+    _kind, ping = content_of(Outgoing(kind="message", room_id=ROOM, body="@room", html="",
+                                      msgtype="m.text", ping_room=True))
+    assert ping["m.mentions"] == {"room": True} and ping["msgtype"] == "m.text"
+    assert "m.relates_to" not in ping
 
 
 # ---------------------------------------------------------------- encrypted rooms
@@ -223,7 +228,7 @@ async def test_nio_alone_would_send_a_reaction_in_clear(wire: Wire) -> None:
 async def test_reaction_in_an_encrypted_room_is_encrypted_with_its_relation_in_clear(
         wire: Wire) -> None:
     wire.share()
-    event_id = await Sender(wire.client).react(ROOM, "$question", "✅")
+    event_id = await react(Sender(wire.client), ROOM, "$question", "✅")
     assert event_id == "$sent1"
     [(method, path, content)] = wire.requests
     assert method == "PUT"
@@ -238,8 +243,11 @@ async def test_reaction_in_an_encrypted_room_is_encrypted_with_its_relation_in_c
 
 async def test_reply_reaction_is_encrypted_and_messages_too(wire: Wire) -> None:
     wire.share()
-    reply = Reply(plain="Point n° 1", html="<p>Point n° 1</p>", reaction="✅")
-    await Sender(wire.client).reply(ROOM, reply, answered(), key="$question")
+    sender = Sender(wire.client)
+    await react(sender, ROOM, "$question", "✅")
+    await sender.send(ROOM, *content_of(Outgoing(kind="message", room_id=ROOM,
+                                                 body="Point n° 1", html="<p>Point n° 1</p>",
+                                                 in_reply_to="$question")), "txn-msg")
     assert wire.sent_types() == ["m.room.encrypted", "m.room.encrypted"]
     assert wire.decrypt(wire.requests[0][2])["type"] == "m.reaction"
 
@@ -262,7 +270,7 @@ async def test_an_edit_is_encrypted_by_nio_with_its_relation_in_clear(wire: Wire
 async def test_reaction_in_a_clear_room_stays_clear(tmp_path: Path) -> None:
     wire = Wire(tmp_path, encrypted=False)
     try:
-        await Sender(wire.client).react(ROOM, "$question", "✅")
+        await react(Sender(wire.client), ROOM, "$question", "✅")
         assert wire.sent_types() == ["m.reaction"]
         assert wire.requests[0][2] == reaction_content("$question", "✅")
     finally:
@@ -293,7 +301,7 @@ async def test_reaction_prepares_the_room_like_nio_does(wire: Wire,
     monkeypatch.setattr(client, "keys_query", keys_query)
     monkeypatch.setattr(type(client), "should_query_keys", property(lambda _self: True))
     monkeypatch.setattr(client, "share_group_session", share_group_session)
-    await Sender(client).react(ROOM, "$question", "✅")
+    await react(Sender(client), ROOM, "$question", "✅")
     assert calls == ["members", "keys", "share True"]
     assert wire.sent_types() == ["m.room.encrypted"]
 
@@ -316,7 +324,7 @@ async def test_a_session_being_shared_is_awaited_not_shared_twice(
         sharing.set()
 
     helper = asyncio.ensure_future(other_send_finishes_sharing())
-    await Sender(client).react(ROOM, "$question", "✅")
+    await react(Sender(client), ROOM, "$question", "✅")
     await helper
     assert wire.sent_types() == ["m.room.encrypted"]
 
@@ -346,7 +354,7 @@ async def test_failed_preparation_is_retried_with_the_same_txn(
     monkeypatch.setattr(client, "joined_members", joined_members)
     monkeypatch.setattr(client, "share_group_session", share_group_session)
     wire.answers = [RoomSendError("slow down", "M_LIMIT_EXCEEDED", 1500)]
-    event_id = await Sender(client).react(ROOM, "$question", "✅")
+    event_id = await react(Sender(client), ROOM, "$question", "✅")
     assert event_id == "$sent2"
     assert 3.0 <= no_sleep[0] <= 3.25  # what the server asked for the member list
     assert len(no_sleep) == 4 and 1.5 <= no_sleep[-1] <= 1.75
@@ -360,7 +368,7 @@ async def test_permanent_errors_of_an_encrypted_reaction_are_not_retried(
     wire.share()
     wire.answers = [RoomSendError("no", status)]
     with pytest.raises(SendError) as err:
-        await Sender(wire.client).react(ROOM, "$question", "✅")
+        await react(Sender(wire.client), ROOM, "$question", "✅")
     assert err.value.status == status and len(wire.requests) == 1 and not no_sleep
 
 
@@ -373,11 +381,11 @@ async def test_a_forbidden_member_list_is_permanent(wire: Wire,
 
     monkeypatch.setattr(wire.client, "joined_members", joined_members)
     with pytest.raises(SendError) as err:
-        await Sender(wire.client).react(ROOM, "$question", "✅")
+        await react(Sender(wire.client), ROOM, "$question", "✅")
     assert err.value.status == "M_FORBIDDEN" and not wire.requests
 
 
 async def test_an_unknown_room_is_not_found(wire: Wire) -> None:
     with pytest.raises(SendError) as err:
-        await Sender(wire.client).react("!ailleurs:localhost", "$question", "✅")
+        await react(Sender(wire.client), "!ailleurs:localhost", "$question", "✅")
     assert err.value.status == "M_NOT_FOUND"

@@ -88,7 +88,7 @@ async def project_card(ctx: Context, project: Project) -> Reply:
     doc.item("Thème : ", I(project.theme))
     doc.item(f"Phase : {project.phase} ({project.year})")
     doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))
-    doc.extend(await ctx.services.updates.recent_doc(project))
+    doc.extend(await ctx.services.updates.recent_doc(ctx.uow, project))
     return doc.reply()
 
 

@@ -14,6 +14,7 @@ from traam_bot.domain.text import fold
 
 if TYPE_CHECKING:
     from traam_bot.services.container import Services
+    from traam_bot.store.unit_of_work import UnitOfWork
 
 MODERATOR_LEVEL = 50
 
@@ -40,6 +41,7 @@ class Context:
     services: Services
     now: datetime
     prefix: str
+    uow: UnitOfWork  # the event's unit of work: every read and write of the handler
 
     @property
     def sender(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from traam_bot.commands import directory, schedules, updates
 from traam_bot.commands.registry import (
     Context,
@@ -12,6 +14,9 @@ from traam_bot.commands.registry import (
 )
 from traam_bot.domain.model import Incoming, Reply, RoomView
 from traam_bot.services.container import Services
+
+if TYPE_CHECKING:
+    from traam_bot.store.unit_of_work import UnitOfWork
 
 
 def build_registry() -> Registry:
@@ -27,11 +32,13 @@ class Router:
         self.services = services
         self.registry = registry or build_registry()
 
-    def context(self, incoming: Incoming, room: RoomView, args: str = "") -> Context:
+    def context(self, uow: UnitOfWork, incoming: Incoming, room: RoomView,
+                args: str = "") -> Context:
         return Context(incoming=incoming, args=args, room=room, services=self.services,
-                       now=self.services.clock(), prefix=self.services.settings.command_prefix)
+                       now=self.services.clock(), prefix=self.services.settings.command_prefix,
+                       uow=uow)
 
-    async def handle(self, incoming: Incoming, room: RoomView) -> Reply | None:
+    async def handle(self, uow: UnitOfWork, incoming: Incoming, room: RoomView) -> Reply | None:
         prefix = self.services.settings.command_prefix
         parts = split_command(incoming.body, prefix)
         if parts is not None:
@@ -39,15 +46,20 @@ class Router:
             spec = self.registry.find(name)
             if spec is None:
                 return unknown_command(name, prefix)
-            return await run_command(self.registry, spec, self.context(incoming, room, args))
+            return await run_command(self.registry, spec, self.context(uow, incoming, room, args))
         linked = self.services.directory.project_for_room(incoming.room_id)
-        prompts = self.services.schedules
-        answers_prompt = (prompts.is_prompt(incoming.thread_root)
-                          or prompts.is_prompt(incoming.reply_to))
-        if linked and answers_prompt:
-            return await updates.prompt_answer(self.context(incoming, room), linked)
+        if linked and await self._answers_prompt(uow, incoming):
+            return await updates.prompt_answer(self.context(uow, incoming, room), linked)
         if incoming.mentions_bot or (room.is_direct and linked is None):
             if not incoming.body:
                 return directory.capabilities(prefix)
-            return directory.answer_question(self.context(incoming, room))
+            return directory.answer_question(self.context(uow, incoming, room))
         return None
+
+    async def _answers_prompt(self, uow: UnitOfWork, incoming: Incoming) -> bool:
+        """In a thread or a reply whose root is one of the bot's progress prompts."""
+        prompts = self.services.schedules
+        for event_id in {incoming.thread_root, incoming.reply_to} - {None}:
+            if await prompts.prompt_project(uow, event_id) is not None:
+                return True
+        return False

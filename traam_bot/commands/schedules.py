@@ -11,10 +11,10 @@ from traam_bot.commands.registry import (
     is_moderator,
 )
 from traam_bot.domain.model import Reply
+from traam_bot.domain.records import PAUSED, Schedule
 from traam_bot.domain.render import B, Doc, I, text_reply
 from traam_bot.domain.schedule import WhenError, parse_when, split_when_message
 from traam_bot.domain.text import fold, format_datetime
-from traam_bot.store.schedules_repo import PAUSED, Schedule
 
 DIGEST_FREQUENCIES = {"quotidien": "quotidien", "quotidienne": "quotidien", "jour": "quotidien",
                       "hebdo": "hebdo", "hebdomadaire": "hebdo", "semaine": "hebdo"}
@@ -64,8 +64,8 @@ async def _rappel_add(ctx: Context, text: str) -> Reply:
     trigger = _parse(ctx, when)
     may_ping = "@room" in message and await ctx.room.can_notify_room(ctx.sender)
     schedule = await ctx.services.schedules.add(
-        kind="reminder", room_id=ctx.incoming.room_id, owner=ctx.sender, message=message,
-        trigger=trigger, now=ctx.now, may_ping_room=may_ping)
+        ctx.uow, kind="reminder", room_id=ctx.incoming.room_id, owner=ctx.sender,
+        message=message, trigger=trigger, now=ctx.now, may_ping_room=may_ping)
     doc = Doc().para("Rappel enregistré (", trigger.describe(ctx.services.settings.tz), ") : ",
                      I(message)).para(_next(ctx, schedule).capitalize() + ".")
     if "@room" in message and not may_ping:
@@ -74,7 +74,7 @@ async def _rappel_add(ctx: Context, text: str) -> Reply:
 
 
 async def _rappel_list(ctx: Context) -> Reply:
-    repo = ctx.services.schedules.repo
+    repo = ctx.uow.schedules
     if ctx.room.is_direct:
         reminders = await repo.find(kind="reminder", owner=ctx.sender)
         title = "Vos rappels :"
@@ -97,14 +97,14 @@ async def _rappel_list(ctx: Context) -> Reply:
 
 async def _rappel_delete(ctx: Context, arg: str) -> Reply:
     await _require_moderator(ctx, "rappel")
-    reminders = await ctx.services.schedules.repo.find(kind="reminder",
+    reminders = await ctx.uow.schedules.find(kind="reminder",
                                                        room_id=ctx.incoming.room_id)
     if not arg.isdigit() or not 1 <= int(arg) <= len(reminders):
         raise UsageError(f"Numéro de rappel attendu, entre 1 et {len(reminders)} "
                          f"(voir {ctx.prefix}rappel liste)." if reminders else
                          "Ce salon n’a aucun rappel.")
     target = reminders[int(arg) - 1]
-    await ctx.services.schedules.cancel(target)
+    await ctx.services.schedules.cancel(ctx.uow, target)
     return text_reply(f"Rappel n° {arg} supprimé : ", I(target.message), reaction="✅")
 
 
@@ -118,17 +118,17 @@ async def relance(ctx: Context) -> Reply:
     if not ctx.args:
         raise UsageError("Indiquez quand relancer l’équipe.")
     service = ctx.services.schedules
-    existing = await service.repo.find(kind="prompt", room_id=ctx.incoming.room_id)
+    existing = await ctx.uow.schedules.find(kind="prompt", room_id=ctx.incoming.room_id)
     if fold(ctx.args) in ("stop", "arret", "arreter"):
         for s in existing:
-            await service.cancel(s)
+            await service.cancel(ctx.uow, s)
         return text_reply("Relances arrêtées dans ce salon." if existing
                           else "Aucune relance n’était programmée ici.", reaction="✅")
     trigger = _parse(ctx, ctx.args)
     for s in existing:
-        await service.cancel(s)
-    schedule = await service.add(kind="prompt", room_id=ctx.incoming.room_id, owner=ctx.sender,
-                                 message="", trigger=trigger, now=ctx.now)
+        await service.cancel(ctx.uow, s)
+    schedule = await service.add(ctx.uow, kind="prompt", room_id=ctx.incoming.room_id,
+                                 owner=ctx.sender, message="", trigger=trigger, now=ctx.now)
     return Doc().para("Relance programmée (", trigger.describe(ctx.services.settings.tz),
                       ") pour ", B(project.label), ".").para(
         _next(ctx, schedule).capitalize() + ".").para(
@@ -144,17 +144,17 @@ async def digest(ctx: Context) -> Reply:
         freq = DIGEST_FREQUENCIES.get(fold(rest.strip()) or "hebdo")
         if freq is None:
             raise UsageError("Fréquence attendue : quotidien ou hebdo.")
-        schedule = await digests.subscribe(ctx.sender, freq, ctx.now)
+        schedule = await digests.subscribe(ctx.uow, ctx.sender, freq, ctx.now)
         label = "quotidien (chaque jour à 8h)" if freq == "quotidien" else \
             "hebdomadaire (chaque lundi à 8h)"
         return text_reply(f"Abonnement au digest {label} enregistré ; {_next(ctx, schedule)}.",
                           reaction="✅")
     if sub in ("desabonner", "desinscrire"):
-        done = await digests.unsubscribe(ctx.sender)
+        done = await digests.unsubscribe(ctx.uow, ctx.sender)
         return text_reply("Vous ne recevrez plus de digest." if done
                           else "Vous n’étiez pas abonné(e) au digest.", reaction="✅")
     if sub == "maintenant":
-        sent = await digests.send_now(ctx.now)
+        sent = await digests.send_now(ctx.uow, ctx.now)
         if not sent:
             return text_reply("Aucun référent abonné : aucun digest envoyé.")
         names = ", ".join(sent)

@@ -56,7 +56,7 @@ async def point(ctx: Context) -> Reply:
         text = check_update_text(text, ctx.prefix)
     except UpdateTextError as err:
         raise UsageError(str(err)) from None
-    update, _created = await ctx.services.updates.record(project, ctx.incoming, text)
+    update, _created = await ctx.services.updates.record(ctx.uow, project, ctx.incoming, text)
     doc = Doc().para(f"Mise à jour n° {update.number} enregistrée pour ", B(_label(project)),
                      ". Merci !")
     if update.has_blocker:
@@ -72,7 +72,7 @@ async def prompt_answer(ctx: Context, project: Project) -> Reply | None:
         text = check_update_text(ctx.incoming.body, ctx.prefix)
     except UpdateTextError as err:
         return text_reply(str(err), reaction="❌")
-    await ctx.services.updates.record(project, ctx.incoming, text)
+    await ctx.services.updates.record(ctx.uow, project, ctx.incoming, text)
     return Reply(plain="", html="", reaction="✅")
 
 
@@ -87,7 +87,7 @@ async def bilan(ctx: Context) -> Reply:
     else:
         linked = directory.project_for_room(ctx.incoming.room_id)
         projects = [linked] if linked else directory.projects
-    doc = await ctx.services.updates.bilan(projects, args.since)
+    doc = await ctx.services.updates.bilan(ctx.uow, projects, args.since)
     return doc.reply()
 
 
@@ -101,7 +101,7 @@ async def lier(ctx: Context) -> Reply:
     directory = ctx.services.directory
     room_id = ctx.incoming.room_id
     label = ctx.services.room_label(room_id)
-    previous = await directory.link(room_id, project.id, ctx.sender, ctx.now,
+    previous = await directory.link(ctx.uow, room_id, project.id, ctx.sender, ctx.now,
                                     label if label != room_id else None)
     if previous == project.id:
         return text_reply("Ce salon est déjà lié au projet ", B(_label(project)), ".")

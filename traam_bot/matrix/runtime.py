@@ -50,7 +50,7 @@ class EventSink(Protocol):
     async def on_joined(self, room_id: str, aliases: tuple[str, ...],
                         joined_at_ms: int) -> None: ...
     async def on_left(self, room_id: str) -> None: ...
-    async def on_key_withheld(self, room: RoomView, sender: str, notice: Withheld) -> None:
+    async def on_key_withheld(self, room: RoomView, sender: str, code: str) -> None:
         """A member's device keeps its room keys from the bot: tell the room (once)."""
         ...
     async def joined_at(self, room_id: str) -> int | None: ...
@@ -271,7 +271,7 @@ class Runtime:
         if view is None:
             room = self.client.rooms.get(event.room_id)
             view = NioRoomView(room, event.room_id, self.sender, is_direct_room(room))
-        await self._guard(self.sink.on_key_withheld(view, event.sender, notice),
+        await self._guard(self.sink.on_key_withheld(view, event.sender, notice.code),
                           event.room_id, event.event_id)
 
     async def _request_key(self, ev: MegolmEvent) -> None:

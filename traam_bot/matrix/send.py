@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientError
@@ -26,6 +27,7 @@ from nio import (
 from nio.api import Api
 
 from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.outbox import PERMANENT_ERRORS, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -66,38 +68,74 @@ def txn_id(*parts: str) -> str:
     return "traam-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One send attempt: sent (event id), refused for good (code), or to retry (wait)."""
+
+    event_id: str | None = None
+    refused: str | None = None  # M_FORBIDDEN, M_NOT_FOUND, M_TOO_LARGE
+    error: str = ""
+    wait: float | None = None  # what the server asked (429), else the caller's backoff
+
+
+def content_of(out: Outgoing) -> tuple[str, dict[str, Any]]:
+    """The Matrix event for an outbox row (pure)."""
+    if out.kind == "reaction":
+        assert out.in_reply_to is not None
+        return "m.reaction", reaction_content(out.in_reply_to, out.reaction_key)
+    content: dict[str, Any] = {
+        "msgtype": out.msgtype, "body": out.body, "format": "org.matrix.custom.html",
+        "formatted_body": out.html, "m.mentions": {"room": True} if out.ping_room else {}}
+    if out.in_reply_to is not None:
+        relation: dict[str, Any] = {"m.in_reply_to": {"event_id": out.in_reply_to}}
+        if out.thread_root:
+            relation.update(rel_type="m.thread", event_id=out.thread_root,
+                            is_falling_back=False)
+        content["m.relates_to"] = relation
+    return "m.room.message", content
+
+
 class Sender:
-    """Every call checked: errors retried with backoff (429 waits what the server asks)."""
+    """Checked sends: every answer of the homeserver classified (nio returns errors as
+    values); reactions encrypted in encrypted rooms."""
 
     def __init__(self, client: AsyncClient, attempts: int = 5) -> None:
         self.client = client
         self.attempts = attempts
 
+    async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
+                      txn: str) -> Outcome:
+        try:
+            resp = await self._room_send(room_id, event_type, content, txn)
+        except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
+            return Outcome(error=type(exc).__name__)
+        except LocalProtocolError as exc:  # nio does not know the room: we are not in it
+            return Outcome(refused="M_NOT_FOUND", error=str(exc))
+        except (ClientError, TimeoutError, OSError) as exc:
+            return Outcome(error=type(exc).__name__)
+        if isinstance(resp, RoomSendResponse):
+            return Outcome(event_id=resp.event_id)
+        if isinstance(resp, ErrorResponse):
+            error = f"{resp.status_code} {resp.message}"
+            if resp.status_code in PERMANENT_ERRORS:
+                return Outcome(refused=resp.status_code, error=error)
+            wait = (resp.retry_after_ms or 0) / 1000 or None
+            return Outcome(error=error, wait=wait)
+        return Outcome(error=type(resp).__name__)
+
     async def send(self, room_id: str, event_type: str, content: dict[str, Any],
                    txn: str) -> str:
+        """A few attempts with backoff (429 waits what the server asks); the outbox sender
+        retries for longer, this is for one-off calls."""
         delay = 1.0
         for attempt in range(1, self.attempts + 1):
-            try:
-                resp = await self._room_send(room_id, event_type, content, txn)
-            except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
-                resp = None
-                error: str = type(exc).__name__
-            except LocalProtocolError as exc:  # nio does not know the room: we are not in it
-                raise SendError(str(exc), "M_NOT_FOUND") from exc
-            except (ClientError, TimeoutError, OSError) as exc:
-                resp = None
-                error = type(exc).__name__
-            if isinstance(resp, RoomSendResponse):
-                return resp.event_id
-            if isinstance(resp, ErrorResponse):
-                error = f"{resp.status_code} {resp.message}"
-                if resp.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE"):
-                    raise SendError(error, resp.status_code)
-                wait = (resp.retry_after_ms or 0) / 1000 or delay
-            else:
-                wait = delay
-            log.warning("send to %s failed (%s), attempt %d", room_id, error, attempt)
-            await asyncio.sleep(wait + random.uniform(0, 0.25))
+            outcome = await self.attempt(room_id, event_type, content, txn)
+            if outcome.event_id is not None:
+                return outcome.event_id
+            if outcome.refused is not None:
+                raise SendError(outcome.error, outcome.refused)
+            log.warning("send to %s failed (%s), attempt %d", room_id, outcome.error, attempt)
+            await asyncio.sleep((outcome.wait or delay) + random.uniform(0, 0.25))
             delay = min(delay * 2, 30)
         raise SendError(f"échec d'envoi dans {room_id}")
 
@@ -133,24 +171,6 @@ class Sender:
         method, path, data = Api.room_send(c.access_token, room_id, message_type, encrypted,
                                            txn)
         return await c._send(RoomSendResponse, method, path, data, (room_id,))
-
-    async def reply(self, room_id: str, reply: Reply, answered: Incoming | None,
-                    key: str, msgtype: str = "m.notice") -> list[str]:
-        """Send a reply (and its follow-ups) plus its reaction; `key` makes it idempotent."""
-        sent: list[str] = []
-        if reply.reaction and answered is not None:
-            await self.send(room_id, "m.reaction",
-                            reaction_content(answered.event_id, reply.reaction),
-                            txn_id(key, "reaction", reply.reaction))
-        for i, part in enumerate(reply.messages()):
-            content = notice_content(part, answered, msgtype)
-            sent.append(await self.send(room_id, "m.room.message", content,
-                                        txn_id(key, "msg", str(i))))
-        return sent
-
-    async def react(self, room_id: str, event_id: str, key: str) -> str:
-        return await self.send(room_id, "m.reaction", reaction_content(event_id, key),
-                               txn_id(event_id, "reaction", key))
 
     async def room_state(self, room_id: str) -> list[dict] | None:
         """The room's current state events, or None when they cannot be read."""

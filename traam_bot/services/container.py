@@ -9,21 +9,21 @@ from datetime import datetime
 from traam_bot.config import Settings
 from traam_bot.services.digests import DigestService
 from traam_bot.services.directory import DirectoryService
+from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.updates import UpdateService
-from traam_bot.store.state_repo import StateRepo
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     directory: DirectoryService
-    state: StateRepo
     clock: Callable[[], datetime]
     updates: UpdateService
     schedules: ScheduleService
     digests: DigestService
-    # (room id, user id) -> is that user a member of that room; wired to the Matrix client
-    is_member: Callable[[str, str], bool] = lambda _room, _user: False
-    # room id -> what people call it ("TraAM NSI", "#traam-nsi:serveur"); wired to Matrix
-    room_label: Callable[[str], str] = lambda room_id: room_id
+    outbox: Outbox
+    # (room id, user id) -> is that user a member of that room (the Matrix client knows)
+    is_member: Callable[[str, str], bool]
+    # room id -> what people call it ("TraAM NSI", "#traam-nsi:serveur") (Matrix knows)
+    room_label: Callable[[str], str]

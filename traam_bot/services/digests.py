@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.digest import Upcoming, compose_digest
 from traam_bot.domain.model import Reply
+from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
 from traam_bot.domain.schedule import Trigger, occurrences_between
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.schedules import ScheduleService
-from traam_bot.store.schedules_repo import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
-from traam_bot.store.updates_repo import UpdatesRepo
+
+if TYPE_CHECKING:
+    from traam_bot.store.unit_of_work import UnitOfWork
 
 WEEKLY = Trigger(weekdays=(0,), hour=8, minute=0)  # Monday 8h00
 DAILY = Trigger(hour=8, minute=0)
@@ -22,59 +25,27 @@ def trigger_for(frequency: str) -> Trigger:
     return DAILY if frequency == "quotidien" else WEEKLY
 
 
-class DigestService:
-    def __init__(self, schedules: ScheduleService, updates: UpdatesRepo,
-                 directory: DirectoryService, tz: ZoneInfo) -> None:
-        self.schedules = schedules
-        self.updates = updates
+class DigestComposer:
+    """What a digest says: updates since the last one, quiet teams, what is coming."""
+
+    def __init__(self, directory: DirectoryService, tz: ZoneInfo) -> None:
         self.directory = directory
         self.tz = tz
 
-    async def _subscriptions(self, owner: str | None = None,
-                             statuses: tuple[str, ...] = (ACTIVE, PAUSED)) -> list[Schedule]:
-        return await self.schedules.repo.find(kind="digest", owner=owner, statuses=statuses)
-
-    async def ensure_defaults(self, referents: tuple[str, ...], now: datetime) -> None:
-        """Referents from the config get a weekly digest unless they unsubscribed once."""
-        for user in referents:
-            known = await self._subscriptions(user, (ACTIVE, PAUSED, CANCELLED, MISSED))
-            if not known:
-                await self.subscribe(user, "hebdo", now)
-
-    async def subscribe(self, user: str, frequency: str, now: datetime) -> Schedule:
-        for old in await self._subscriptions(user):
-            await self.schedules.cancel(old)
-        return await self.schedules.add(kind="digest", room_id=None, owner=user,
-                                        message=frequency, trigger=trigger_for(frequency),
-                                        now=now)
-
-    async def unsubscribe(self, user: str) -> bool:
-        subs = await self._subscriptions(user)
-        for s in subs:
-            await self.schedules.cancel(s)
-        return bool(subs)
-
-    async def send_now(self, now: datetime) -> list[str]:
-        """A digest to every subscribed referent right now; returns who got one."""
-        sent = []
-        for sub in await self._subscriptions(statuses=(ACTIVE,)):
-            if await self.schedules.fire_now(sub, now):
-                sent.append(sub.owner)
-        return sent
-
-    async def build(self, schedule: Schedule, now: datetime) -> Reply:
+    async def build(self, uow: UnitOfWork, schedule: Schedule, now: datetime) -> Reply:
         period = timedelta(days=1) if schedule.message == "quotidien" else timedelta(days=7)
         since = schedule.last_run or (now - period)
         projects = self.directory.projects
-        updates = await self.updates.list([p.id for p in projects], since=since, until=now)
+        updates = await uow.updates.list([p.id for p in projects], since=since, until=now)
         doc = compose_digest(projects=projects, updates=updates,
-                             last_update=await self.updates.last_update_times(),
-                             upcoming=await self.upcoming(now), since=since, now=now, tz=self.tz)
+                             last_update=await uow.updates.last_update_times(),
+                             upcoming=await self.upcoming(uow, now), since=since, now=now,
+                             tz=self.tz)
         return doc.reply()
 
-    async def upcoming(self, now: datetime) -> list[Upcoming]:
+    async def upcoming(self, uow: UnitOfWork, now: datetime) -> list[Upcoming]:
         items: list[Upcoming] = []
-        for s in await self.schedules.repo.find(statuses=(ACTIVE,)):
+        for s in await uow.schedules.find(statuses=(ACTIVE,)):
             if s.kind == "digest" or s.room_id is None:
                 continue
             project = self.directory.project_for_room(s.room_id)
@@ -83,3 +54,44 @@ class DigestService:
             for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz):
                 items.append(Upcoming(when=when, kind=kind, room_label=label, text=s.message))
         return sorted(items, key=lambda u: u.when)
+
+
+class DigestService:
+    """Who receives digests: subscriptions are digest schedules."""
+
+    def __init__(self, schedules: ScheduleService) -> None:
+        self.schedules = schedules
+
+    async def _subscriptions(self, uow: UnitOfWork, owner: str | None = None,
+                             statuses: tuple[str, ...] = (ACTIVE, PAUSED)) -> list[Schedule]:
+        return await uow.schedules.find(kind="digest", owner=owner, statuses=statuses)
+
+    async def ensure_defaults(self, uow: UnitOfWork, referents: tuple[str, ...],
+                              now: datetime) -> None:
+        """Referents from the config get a weekly digest unless they unsubscribed once."""
+        for user in referents:
+            known = await self._subscriptions(uow, user, (ACTIVE, PAUSED, CANCELLED, MISSED))
+            if not known:
+                await self.subscribe(uow, user, "hebdo", now)
+
+    async def subscribe(self, uow: UnitOfWork, user: str, frequency: str,
+                        now: datetime) -> Schedule:
+        for old in await self._subscriptions(uow, user):
+            await self.schedules.cancel(uow, old)
+        return await self.schedules.add(uow, kind="digest", room_id=None, owner=user,
+                                        message=frequency, trigger=trigger_for(frequency),
+                                        now=now)
+
+    async def unsubscribe(self, uow: UnitOfWork, user: str) -> bool:
+        subs = await self._subscriptions(uow, user)
+        for s in subs:
+            await self.schedules.cancel(uow, s)
+        return bool(subs)
+
+    async def send_now(self, uow: UnitOfWork, now: datetime) -> list[str]:
+        """A digest to every subscribed referent right now; returns who gets one."""
+        sent = []
+        for sub in await self._subscriptions(uow, statuses=(ACTIVE,)):
+            if await self.schedules.fire_now(uow, sub, now):
+                sent.append(sub.owner)
+        return sent

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.search import ProjectIndex
-from traam_bot.store.directory_repo import DirectoryRepo, ImportReport
+
+if TYPE_CHECKING:
+    from traam_bot.store.directory_repo import ImportReport
+    from traam_bot.store.unit_of_work import UnitOfWork
 
 
 class DirectoryService:
     """Reads come from memory (the bot is the only writer); writes go through the repo."""
 
-    def __init__(self, repo: DirectoryRepo) -> None:
-        self.repo = repo
+    def __init__(self) -> None:
         self.index = ProjectIndex(())
         self.contacts: list[Contact] = []
         self._all: dict[str, Project] = {}
         self._links: dict[str, str] = {}
 
-    async def refresh(self) -> None:
-        projects = await self.repo.projects(include_archived=True)
+    async def refresh(self, uow: UnitOfWork) -> None:
+        projects = await uow.directory.projects(include_archived=True)
         self._all = {p.id: p for p in projects}
         self.index = ProjectIndex(p for p in projects if not p.archived)
-        self.contacts = await self.repo.contacts()
-        self._links = await self.repo.links()
+        self.contacts = await uow.directory.contacts()
+        self._links = await uow.directory.links()
 
-    async def import_directory(self, directory: Directory) -> ImportReport:
-        report = await self.repo.import_directory(directory)
-        await self.refresh()
+    async def import_directory(self, uow: UnitOfWork, directory: Directory) -> ImportReport:
+        report = await uow.directory.import_directory(directory)
+        await self.refresh(uow)
         return report
 
     @property
@@ -50,8 +53,10 @@ class DirectoryService:
         wanted = {a.lower() for a in aliases}
         return next((p for p in self.projects if p.room and p.room.lower() in wanted), None)
 
-    async def link(self, room_id: str, project_id: str, by: str, now: datetime,
-                   label: str | None = None) -> str | None:
-        previous = await self.repo.link_room(room_id, project_id, by, now, label)
-        self._links[room_id] = project_id
+    async def link(self, uow: UnitOfWork, room_id: str, project_id: str, by: str,
+                   now: datetime, label: str | None = None) -> str | None:
+        """Link a room to a project (the cache follows once committed); returns the
+        project it was linked to before, if any."""
+        previous = await uow.directory.link_room(room_id, project_id, by, now, label)
+        uow.after_commit(lambda: self._links.__setitem__(room_id, project_id))
         return previous

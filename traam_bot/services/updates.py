@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
+from traam_bot.domain.records import NewUpdate
 from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.updates import (
     UpdateTextError,
@@ -16,44 +18,44 @@ from traam_bot.domain.updates import (
     point_text,
     update_block,
 )
-from traam_bot.services.directory import DirectoryService
-from traam_bot.store.updates_repo import NewUpdate, UpdatesRepo
+
+if TYPE_CHECKING:
+    from traam_bot.store.unit_of_work import UnitOfWork
 
 POINT_NAMES = ("point", "update")
 RECENT_COUNT = 3
 
 
 class UpdateService:
-    def __init__(self, repo: UpdatesRepo, directory: DirectoryService, tz: ZoneInfo) -> None:
-        self.repo = repo
-        self.directory = directory
+    def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
 
-    async def record(self, project: Project, incoming: Incoming, text: str) -> tuple[Update, bool]:
+    async def record(self, uow: UnitOfWork, project: Project, incoming: Incoming,
+                     text: str) -> tuple[Update, bool]:
         """Store the update carried by `incoming`; a second call for the same event is a no-op."""
-        return await self.repo.record(NewUpdate(
+        return await uow.updates.record(NewUpdate(
             project_id=project.id, author=incoming.sender,
             author_name=incoming.sender_name or incoming.sender, room_id=incoming.room_id,
             event_id=incoming.event_id, text=text, sections=parse_sections(text),
             created_at=incoming.timestamp))
 
-    async def apply_edit(self, edit: Edit, prefix: str, in_dm: bool, now: datetime,
-                         ) -> Update | None:
+    async def apply_edit(self, uow: UnitOfWork, edit: Edit, prefix: str, in_dm: bool,
+                         now: datetime) -> Update | None:
         """Only the author's own edits of a recorded update count; last edit wins."""
-        current = await self.repo.by_event(edit.target)
+        current = await uow.updates.by_event(edit.target)
         if current is None or current.author != edit.sender:
             return None
         try:
             text = check_update_text(point_text(edit.body, prefix, POINT_NAMES, in_dm), prefix)
         except UpdateTextError:
             return None  # an edit that empties or overflows the update keeps the old text
-        return await self.repo.edit(edit.target, text, parse_sections(text), now)
+        return await uow.updates.edit(edit.target, text, parse_sections(text), now)
 
-    async def apply_redaction(self, redaction: Redaction) -> bool:
-        return await self.repo.delete(redaction.target)
+    async def apply_redaction(self, uow: UnitOfWork, redaction: Redaction) -> bool:
+        return await uow.updates.delete(redaction.target)
 
-    async def recent_doc(self, project: Project) -> Doc:
-        updates = await self.repo.latest(project.id, RECENT_COUNT)
+    async def recent_doc(self, uow: UnitOfWork, project: Project) -> Doc:
+        updates = await uow.updates.latest(project.id, RECENT_COUNT)
         doc = Doc().para(B("Dernières mises à jour :"))
         if not updates:
             return doc.para(I("Aucune mise à jour pour l’instant."))
@@ -61,8 +63,9 @@ class UpdateService:
             update_block(doc, update, self.tz)
         return doc
 
-    async def bilan(self, projects: Sequence[Project], since: datetime | None) -> Doc:
-        updates = await self.repo.list([p.id for p in projects], since=since)
+    async def bilan(self, uow: UnitOfWork, projects: Sequence[Project],
+                    since: datetime | None) -> Doc:
+        updates = await uow.updates.list([p.id for p in projects], since=since)
         by_project: dict[str, list[Update]] = {p.id: [] for p in projects}
         for u in updates:
             by_project[u.project_id].append(u)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.model import Contact, Directory, Project
-from traam_bot.store.database import Database
 from traam_bot.store.models import ContactRow, ProjectRow, RoomLinkRow
 
 
@@ -62,51 +62,51 @@ def _sync_rows(rows: dict, items: list, model: type, report: ImportReport, prefi
 
 
 class DirectoryRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session  # the unit of work's: repositories never commit
 
     async def import_directory(self, directory: Directory) -> ImportReport:
         """Upsert by id; entries missing from the file are archived, never deleted."""
         report = ImportReport()
-        async with self.db.session() as s:
-            projects = {r.id: r for r in (await s.scalars(select(ProjectRow))).all()}
-            contacts = {r.id: r for r in (await s.scalars(select(ContactRow))).all()}
-            _sync_rows(projects, list(directory.projects), ProjectRow, report, "projet ")
-            _sync_rows(contacts, list(directory.contacts), ContactRow, report, "contact ")
-            s.add_all([r for r in projects.values() if r not in s])
-            s.add_all([r for r in contacts.values() if r not in s])
+        s = self.session
+        projects = {r.id: r for r in (await s.scalars(select(ProjectRow))).all()}
+        contacts = {r.id: r for r in (await s.scalars(select(ContactRow))).all()}
+        _sync_rows(projects, list(directory.projects), ProjectRow, report, "projet ")
+        _sync_rows(contacts, list(directory.contacts), ContactRow, report, "contact ")
+        s.add_all([r for r in projects.values() if r not in s])
+        s.add_all([r for r in contacts.values() if r not in s])
         return report
 
     async def projects(self, include_archived: bool = False) -> list[Project]:
         q = select(ProjectRow).order_by(ProjectRow.year, ProjectRow.position, ProjectRow.id)
         if not include_archived:
             q = q.where(ProjectRow.archived.is_(False))
-        async with self.db.session() as s:
-            return [project_of(r) for r in (await s.scalars(q)).all()]
+        s = self.session
+        return [project_of(r) for r in (await s.scalars(q)).all()]
 
     async def contacts(self) -> list[Contact]:
         q = select(ContactRow).where(ContactRow.archived.is_(False)).order_by(ContactRow.position)
-        async with self.db.session() as s:
-            return [contact_of(r) for r in (await s.scalars(q)).all()]
+        s = self.session
+        return [contact_of(r) for r in (await s.scalars(q)).all()]
 
     async def link_room(self, room_id: str, project_id: str, by: str, at: datetime,
                         label: str | None = None) -> str | None:
         """Link a room to a project; returns the project it was linked to before, if any."""
-        async with self.db.session() as s:
-            row = await s.get(RoomLinkRow, room_id)
-            previous = row.project_id if row else None
-            if row is None:
-                s.add(RoomLinkRow(room_id=room_id, project_id=project_id, linked_by=by,
-                                  linked_at=at, label=label))
-            else:
-                row.project_id, row.linked_by, row.linked_at = project_id, by, at
-                row.label = label or row.label
+        s = self.session
+        row = await s.get(RoomLinkRow, room_id)
+        previous = row.project_id if row else None
+        if row is None:
+            s.add(RoomLinkRow(room_id=room_id, project_id=project_id, linked_by=by,
+                              linked_at=at, label=label))
+        else:
+            row.project_id, row.linked_by, row.linked_at = project_id, by, at
+            row.label = label or row.label
         return previous
 
     async def rooms_by_project(self) -> dict[str, list[str]]:
         """project id -> the names its rooms had when linked (or their ids), sorted."""
-        async with self.db.session() as s:
-            rows = (await s.scalars(select(RoomLinkRow))).all()
+        s = self.session
+        rows = (await s.scalars(select(RoomLinkRow))).all()
         found: dict[str, list[str]] = {}
         for r in rows:
             found.setdefault(r.project_id, []).append(r.label or r.room_id)
@@ -114,6 +114,6 @@ class DirectoryRepo:
 
     async def links(self) -> dict[str, str]:
         """room id -> project id for every linked room."""
-        async with self.db.session() as s:
-            rows = (await s.scalars(select(RoomLinkRow))).all()
-            return {r.room_id: r.project_id for r in rows}
+        s = self.session
+        rows = (await s.scalars(select(RoomLinkRow))).all()
+        return {r.room_id: r.project_id for r in rows}

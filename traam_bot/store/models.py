@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -183,3 +184,22 @@ class PromptEventRow(Base):
     room_id: Mapped[str] = mapped_column(String(255))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """A message or reaction the bot owes, committed with the writes that caused it and
+    sent afterwards by one sender: in order per queue, until sent, refused or expired."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_queue", "status", "queue", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    txn_id: Mapped[str] = mapped_column(String(64), unique=True)
+    queue: Mapped[str] = mapped_column(String(300))  # room id, or "user:<id>" (direct chat)
+    payload: Mapped[str] = mapped_column(Text)  # domain.outbox.Outgoing as JSON
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

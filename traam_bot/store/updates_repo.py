@@ -5,34 +5,24 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.model import Section, Update, has_blocker
-from traam_bot.store.database import Database
+from traam_bot.domain.records import NewUpdate
 from traam_bot.store.models import ProjectRow, UpdateRow
-
-
-@dataclass(frozen=True)
-class NewUpdate:
-    project_id: str
-    author: str
-    author_name: str
-    room_id: str
-    event_id: str
-    text: str
-    sections: tuple[Section, ...]
-    created_at: datetime
+from traam_bot.store.sql import dialect, insert_ignore
 
 
 def _sections_json(sections: Sequence[Section]) -> str:
     return json.dumps([[s.kind, s.text] for s in sections], ensure_ascii=False)
 
 
-def update_of(row: UpdateRow) -> Update:
+def update_of(row: Any) -> Update:
+    """An ORM row or a RETURNING row as a domain Update."""
     sections = tuple(Section(k, t) for k, t in json.loads(row.sections or "[]"))
     return Update(id=row.id, project_id=row.project_id, number=row.number, author=row.author,
                   author_name=row.author_name, room_id=row.room_id, event_id=row.event_id,
@@ -41,63 +31,56 @@ def update_of(row: UpdateRow) -> Update:
 
 
 class UpdatesRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session  # the unit of work's: repositories never commit
 
     async def by_event(self, event_id: str) -> Update | None:
-        async with self.db.session() as s:
-            row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
-            return update_of(row) if row else None
+        s = self.session
+        row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
+        return update_of(row) if row else None
 
     async def record(self, new: NewUpdate) -> tuple[Update, bool]:
-        """Insert once per event id; returns (update, created). Safe under concurrent calls."""
-        error: IntegrityError | None = None
-        for _attempt in range(5):
-            try:  # the common case first: one transaction, no read before the write
-                return await self._insert(new), True
-            except IntegrityError as exc:
-                error = exc  # a replayed event, or a number taken meanwhile
-            existing = await self.by_event(new.event_id)
-            if existing is not None:
-                return existing, False
-        raise RuntimeError(f"could not record update for {new.event_id}") from error
+        """Insert once per event id; returns (update, created). A replayed event gives the
+        stored update back, untouched.
 
-    async def _insert(self, new: NewUpdate) -> Update:
-        """Insert with the next number of the project, without a read-then-write race.
-
-        PostgreSQL: the project row is locked (FOR NO KEY UPDATE) so that concurrent inserts
-        for one project take turns. SQLite: the number is computed inside the INSERT itself,
-        which runs under the database's single write lock.
+        The number is the project's next one, without a read-then-write race: PostgreSQL
+        locks the project row (FOR NO KEY UPDATE) so that inserts for one project take
+        turns; SQLite computes it inside the INSERT, under its single write lock.
         """
+        s = self.session
+        if dialect(s) != "sqlite":
+            await s.execute(select(ProjectRow.id).where(ProjectRow.id == new.project_id)
+                            .with_for_update(key_share=True))
         next_number = (select(func.coalesce(func.max(UpdateRow.number), 0) + 1)
                        .where(UpdateRow.project_id == new.project_id).scalar_subquery())
-        stmt = insert(UpdateRow).values(
+        stmt = insert_ignore(s, UpdateRow,
             project_id=new.project_id, number=next_number, author=new.author,
             author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
             text=new.text, sections=_sections_json(new.sections),
             has_blocker=has_blocker(new.sections),
-            created_at=new.created_at).returning(UpdateRow)
-        async with self.db.session() as s:
-            if self.db.engine.dialect.name != "sqlite":
-                await s.execute(select(ProjectRow.id).where(ProjectRow.id == new.project_id)
-                                .with_for_update(key_share=True))
-            row = (await s.scalars(stmt)).one()
-            return update_of(row)
+            created_at=new.created_at).returning(*UpdateRow.__table__.c)
+        row = (await s.execute(stmt)).one_or_none()
+        if row is not None:
+            return update_of(row), True
+        existing = await self.by_event(new.event_id)
+        if existing is None:
+            raise RuntimeError(f"could not record update for {new.event_id}")
+        return existing, False
 
     async def edit(self, event_id: str, text: str, sections: tuple[Section, ...],
                    at: datetime) -> Update | None:
-        async with self.db.session() as s:
-            row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
-            if row is None:
-                return None
-            row.text, row.sections, row.edited_at = text, _sections_json(sections), at
-            row.has_blocker = has_blocker(sections)
-            return update_of(row)
+        s = self.session
+        row = await s.scalar(select(UpdateRow).where(UpdateRow.event_id == event_id))
+        if row is None:
+            return None
+        row.text, row.sections, row.edited_at = text, _sections_json(sections), at
+        row.has_blocker = has_blocker(sections)
+        return update_of(row)
 
     async def delete(self, event_id: str) -> bool:
-        async with self.db.session() as s:
-            res = await s.execute(delete(UpdateRow).where(UpdateRow.event_id == event_id))
-            return bool(getattr(res, "rowcount", 0))
+        s = self.session
+        res = await s.execute(delete(UpdateRow).where(UpdateRow.event_id == event_id))
+        return bool(getattr(res, "rowcount", 0))
 
     async def list(self, project_ids: Sequence[str] | None = None,
                    since: datetime | None = None, until: datetime | None = None,
@@ -110,19 +93,19 @@ class UpdatesRepo:
             q = q.where(UpdateRow.created_at >= since)
         if until is not None:
             q = q.where(UpdateRow.created_at < until)
-        async with self.db.session() as s:
-            return [update_of(r) for r in (await s.scalars(q)).all()]
+        s = self.session
+        return [update_of(r) for r in (await s.scalars(q)).all()]
 
     async def latest(self, project_id: str, n: int) -> builtins.list[Update]:
         """The n most recent updates of a project, newest first."""
         q = (select(UpdateRow).where(UpdateRow.project_id == project_id)
              .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc()).limit(n))
-        async with self.db.session() as s:
-            return [update_of(r) for r in (await s.scalars(q)).all()]
+        s = self.session
+        return [update_of(r) for r in (await s.scalars(q)).all()]
 
     async def last_update_times(self) -> dict[str, datetime]:
         """project id -> time of its most recent update."""
         q = select(UpdateRow.project_id, func.max(UpdateRow.created_at)).group_by(
             UpdateRow.project_id)
-        async with self.db.session() as s:
-            return {pid: ts for pid, ts in (await s.execute(q)).all()}
+        s = self.session
+        return {pid: ts for pid, ts in (await s.execute(q)).all()}

@@ -1,0 +1,131 @@
+"""The bot without Matrix: the real wiring of app.py over a migrated SQLite database, a
+fixed clock, recorded timers, and rooms described by dicts. What a handler owes ends up
+in the outbox table, where tests read it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from traam_bot.app import build_services
+from traam_bot.commands.dispatcher import Dispatcher
+from traam_bot.commands.router import Router
+from traam_bot.config import load_directory, parse_settings
+from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.outbox import Outgoing
+from traam_bot.services.container import Services
+from traam_bot.store.database import Database, upgrade
+from traam_bot.store.unit_of_work import UnitsOfWork
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
+ALICE = "@alice:localhost"
+COORD = "@coordinatrice:localhost"
+REFERENT = "@referente:localhost"
+
+
+@dataclass
+class FakeRoom:
+    """RoomView for routing tests: membership and power levels from dicts."""
+
+    room_id: str = "!equipe:localhost"
+    is_direct: bool = False
+    members: dict[str, str] = field(default_factory=lambda: {ALICE: "Alice"})
+    levels: dict[str, int] = field(default_factory=dict)
+
+    def is_member(self, user_id: str) -> bool:
+        return user_id in self.members
+
+    def display_name(self, user_id: str) -> str:
+        return self.members.get(user_id, user_id)
+
+    async def power_level(self, user_id: str) -> int | None:
+        return self.levels.get(user_id, 0)
+
+    async def can_notify_room(self, user_id: str) -> bool:
+        return self.levels.get(user_id, 0) >= 50
+
+
+class RecordingTimers:
+    def __init__(self) -> None:
+        self.armed: dict[int, datetime | None] = {}
+
+    def arm(self, schedule_id: int, at: datetime | None) -> None:
+        self.armed[schedule_id] = at
+
+
+@dataclass
+class Bot:
+    db: Database
+    units: UnitsOfWork
+    services: Services
+    router: Router
+    dispatcher: Dispatcher
+    timers: RecordingTimers
+    rooms: dict[str, FakeRoom] = field(default_factory=dict)
+
+    async def ask(self, incoming: Incoming, room: FakeRoom) -> Reply | None:
+        """The router's answer, in a unit of work that is committed."""
+        async with self.units() as uow:
+            return await self.router.handle(uow, incoming, room)
+
+    async def link(self, room_id: str, project_id: str, by: str = ALICE) -> None:
+        async with self.units() as uow:
+            await self.services.directory.link(uow, room_id, project_id, by, NOW)
+
+    async def owed(self) -> list[Outgoing]:
+        """Everything pending in the outbox, oldest first."""
+        async with self.units() as uow:
+            return [item.outgoing for item in await uow.outbox.pending()]
+
+    async def updates(self, project_id: str) -> list[tuple[str, str]]:
+        async with self.units() as uow:
+            return [(u.event_id, u.text) for u in await uow.updates.list([project_id])]
+
+
+def settings_for(tmp_path: Path, prefix: str = "!"):  # type: ignore[no-untyped-def]
+    return parse_settings(
+        {"matrix": {"homeserver": "http://127.0.0.1:8008", "user_id": "@traam-bot:localhost",
+                    "password": "secret-de-test"},
+         "admins": [COORD], "referents": [REFERENT], "command_prefix": prefix},
+        tmp_path, env={},
+    )
+
+
+async def migrated_template(folder: Path) -> Path:
+    """One database built by the real migrations, to copy for each test (faster)."""
+    path = folder / "t.db"
+    await upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@asynccontextmanager
+async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
+                   clock: Callable[[], datetime] = lambda: NOW) -> AsyncIterator[Bot]:
+    for suffix in ("", "-wal"):
+        if template.with_name(template.name + suffix).exists():
+            shutil.copy(template.with_name(template.name + suffix), tmp_path / f"t.db{suffix}")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    units = UnitsOfWork(db)
+    settings = settings_for(tmp_path, prefix)
+    timers = RecordingTimers()
+    bot_rooms: dict[str, FakeRoom] = {}
+    try:
+        async with units() as uow:
+            report = await uow.directory.import_directory(
+                load_directory(REPO / "config" / "traam.yaml"))
+        assert len(report.added) == 8
+        services = await build_services(
+            settings, units, timers,
+            is_member=lambda room_id, user: (room_id in bot_rooms
+                                             and bot_rooms[room_id].is_member(user)),
+            room_label=lambda room_id: room_id, clock=clock)
+        router = Router(services)
+        yield Bot(db, units, services, router, Dispatcher(services, router, units), timers,
+                  bot_rooms)
+    finally:
+        await db.close()

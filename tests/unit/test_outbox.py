@@ -1,0 +1,243 @@
+"""The outbox on a real SQLite database with a fake transport: delivered once after an
+outage, resent with the same transaction id after a crash, refused rows ended with their
+reason, order kept per room, old rows expired."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.harness import NOW, Bot, make_bot, migrated_template
+from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT
+from traam_bot.domain.records import PAUSED
+from traam_bot.domain.schedule import Trigger
+from traam_bot.matrix.outbox_sender import OutboxSender
+from traam_bot.matrix.runtime import Backoff
+from traam_bot.matrix.send import Outcome
+from traam_bot.services.delivery import Delivery
+from traam_bot.store.models import OutboxRow
+
+ROOM, OTHER = "!equipe:localhost", "!autre:localhost"
+CREATOR = "@coordinatrice:localhost"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeTransport:
+    """Stands for the homeserver: fails while `failing()` is true, refuses with `refuse`,
+    and, like Synapse, answers a repeated transaction id with the same event."""
+
+    def __init__(self, clock: Clock, step: timedelta = timedelta(seconds=10)) -> None:
+        self.clock = clock
+        self.step = step  # each attempt moves time on (the outage is measured in time)
+        self.failing: Callable[[], bool] = lambda: False
+        self.refuse: dict[str, str] = {}  # room id -> errcode
+        self.attempts: list[tuple[str, str, str]] = []  # (room, type, txn)
+        self.events: dict[str, str] = {}  # txn -> event id
+
+    async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
+                      txn: str) -> Outcome:
+        self.attempts.append((room_id, event_type, txn))
+        self.clock.now += self.step
+        await asyncio.sleep(0)
+        if room_id in self.refuse:
+            return Outcome(refused=self.refuse[room_id], error="refusé")
+        if self.failing():
+            return Outcome(error="502 Bad Gateway")
+        event_id = self.events.setdefault(txn, f"$e{len(self.events) + 1}")
+        return Outcome(event_id=event_id)
+
+    def delivered(self) -> list[tuple[str, str, str]]:
+        """(room, type, txn) of what reached the server, each transaction once."""
+        seen, out = set(), []
+        for room, kind, txn in self.attempts:
+            if txn in self.events and txn not in seen:
+                seen.add(txn)
+                out.append((room, kind, txn))
+        return out
+
+
+@pytest.fixture(scope="module")
+async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return await migrated_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
+    async with make_bot(tmp_path, template, clock=Clock()) as bot:
+        yield bot
+
+
+def delivery_of(bot: Bot, max_age: timedelta = timedelta(hours=24)) -> Delivery:
+    return Delivery(bot.units, bot.services.outbox, bot.services.clock, bot.services.settings.tz,
+                    room_lost=bot.services.schedules.pause_room, max_age=max_age)
+
+
+def sender_of(bot: Bot, transport: FakeTransport, delivery: Delivery | None = None,
+              ) -> OutboxSender:
+    async def direct_room(user_id: str) -> str:
+        return f"!dm-{user_id.strip('@').split(':')[0]}:localhost"
+
+    return OutboxSender(delivery or delivery_of(bot), bot.services.outbox, transport,  # type: ignore[arg-type]
+                        direct_room, backoff=lambda: Backoff(base=0.001, cap=0.01))
+
+
+async def owe_answer(bot: Bot, event_id: str, text: str, room: str = ROOM,
+                     reaction: str | None = "✅") -> None:
+    question = Incoming(room_id=room, event_id=event_id, sender="@alice:localhost",
+                        body="!point", timestamp=NOW)
+    async with bot.units() as uow:
+        await bot.services.outbox.reply(uow, room, Reply(plain=text, html=text,
+                                                         reaction=reaction),
+                                        question, key=f"event:{event_id}", now=NOW)
+
+
+async def rows(bot: Bot) -> list[OutboxRow]:
+    from sqlalchemy import select
+
+    async with bot.units() as uow:
+        return list((await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id))).all())
+
+
+async def run_until(sender: OutboxSender, done: Callable[[], Any], timeout: float = 10) -> None:
+    ready = asyncio.Event()
+    ready.set()
+    task = asyncio.create_task(sender.run(ready))
+    try:
+        async with asyncio.timeout(timeout):
+            while not await done():  # noqa: ASYNC110 - polls the database: nothing to await
+                await asyncio.sleep(0.01)
+    finally:
+        await sender.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def all_done(bot: Bot) -> bool:
+    return all(r.status != PENDING for r in await rows(bot))
+
+
+async def test_a_reply_owes_its_reaction_then_its_parts_with_stable_ids(bot: Bot) -> None:
+    long = Reply(plain="un", html="un", reaction="✅", extra=(Reply(plain="deux", html="deux"),))
+    question = Incoming(room_id=ROOM, event_id="$q", sender="@a:localhost", body="!x",
+                        timestamp=NOW)
+    for _replay in range(2):  # the same cause twice is owed once
+        async with bot.units() as uow:
+            await bot.services.outbox.reply(uow, ROOM, long, question, key="event:$q", now=NOW)
+    owed = await bot.owed()
+    assert [(o.kind, o.body, o.reaction_key) for o in owed] == [
+        ("reaction", "", "✅"), ("message", "un", ""), ("message", "deux", "")]
+    assert all(o.in_reply_to == "$q" for o in owed)
+    assert len({r.txn_id for r in await rows(bot)}) == 3
+
+
+async def test_a_send_failing_for_two_minutes_is_delivered_once_afterwards(bot: Bot) -> None:
+    clock: Clock = bot.services.clock  # type: ignore[assignment]
+    transport = FakeTransport(clock)
+    outage_ends = NOW + timedelta(minutes=2)
+    transport.failing = lambda: clock.now < outage_ends
+    await owe_answer(bot, "$q1", "Mise à jour n° 1 enregistrée")
+    await run_until(sender_of(bot, transport), lambda: all_done(bot))
+    assert len(transport.attempts) > 10  # it kept trying through the outage
+    assert [kind for _r, kind, _t in transport.delivered()] == ["m.reaction", "m.room.message"]
+    assert [r.status for r in await rows(bot)] == [SENT, SENT]
+    head, waiting = await rows(bot)
+    assert head.attempts > 10 and waiting.attempts == 0  # the reply waited behind it
+
+
+async def test_a_crash_between_commit_and_send_resends_once_with_the_same_txn(bot: Bot) -> None:
+    transport = FakeTransport(bot.services.clock)  # type: ignore[arg-type]
+    await owe_answer(bot, "$q1", "Réponse")
+    txns = [r.txn_id for r in await rows(bot)]
+    # first run: sent, then "killed" before it could record it (delivery reports fail)
+    crashing = delivery_of(bot)
+
+    async def crash(*_a: Any, **_kw: Any) -> None:
+        raise ConnectionError("killed before recording")
+    crashing.sent = crash  # type: ignore[method-assign]
+    await run_until(sender_of(bot, transport, crashing),
+                    lambda: _count(transport, 2), timeout=5)
+    # after the restart: the same rows, the same transaction ids, one event each
+    await run_until(sender_of(bot, transport), lambda: all_done(bot))
+    assert sorted({t for _r, _k, t in transport.attempts}) == sorted(txns)
+    assert len(transport.events) == 2  # the server saw each transaction once
+    assert [r.event_id for r in await rows(bot)] == ["$e1", "$e2"]
+
+
+async def _count(transport: FakeTransport, n: int) -> bool:
+    return len(transport.attempts) >= n
+
+
+async def test_a_permanent_error_ends_the_row_and_tells_the_creator(bot: Bot) -> None:
+    services = bot.services
+    async with bot.units() as uow:
+        schedule = await services.schedules.add(
+            uow, kind="reminder", room_id=ROOM, owner=CREATOR, message="Réunion",
+            trigger=Trigger(hour=11, minute=0), now=NOW)  # 10h00 UTC, daily
+    assert await services.schedules.run_due(NOW + timedelta(hours=1)) == 1
+    transport = FakeTransport(bot.services.clock)  # type: ignore[arg-type]
+    transport.refuse[ROOM] = "M_FORBIDDEN"
+    await run_until(sender_of(bot, transport), lambda: all_done(bot))
+    reminder, notice = await rows(bot)
+    assert reminder.status == FAILED and reminder.error.startswith("M_FORBIDDEN")
+    assert notice.status == SENT and notice.queue.startswith("!dm-coordinatrice")
+    assert "n’a pas pu être publié" in notice.payload and "Réunion" in notice.payload
+    async with bot.units() as uow:
+        assert (await uow.schedules.get(schedule.id)).status == PAUSED  # type: ignore[union-attr]
+    assert len([a for a in transport.attempts if a[0] == ROOM]) == 1  # never retried
+
+
+async def test_order_is_kept_per_room_and_rooms_do_not_wait_for_each_other(bot: Bot) -> None:
+    clock: Clock = bot.services.clock  # type: ignore[assignment]
+    transport = FakeTransport(clock, step=timedelta(seconds=1))
+    down_until = NOW + timedelta(seconds=5)
+    transport.failing = lambda: clock.now < down_until
+    for i in range(4):
+        await owe_answer(bot, f"$a{i}", f"A{i}", reaction=None)
+        await owe_answer(bot, f"$b{i}", f"B{i}", room=OTHER, reaction=None)
+    await run_until(sender_of(bot, transport), lambda: all_done(bot))
+    by_id = {r.txn_id: r for r in await rows(bot)}
+    for room, prefix in ((ROOM, "A"), (OTHER, "B")):
+        sent = [by_id[t].payload for r, _k, t in transport.delivered() if r == room]
+        assert [f'"{prefix}{i}"' in p for i, p in enumerate(sent)] == [True] * 4
+
+
+async def test_a_row_older_than_the_maximum_age_expires_and_its_creator_is_told(
+        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    services = bot.services
+    async with bot.units() as uow:
+        await services.schedules.add(uow, kind="reminder", room_id=ROOM, owner=CREATOR,
+                                     message="Dépôt", now=NOW,
+                                     trigger=Trigger(at=NOW + timedelta(minutes=1)))
+    await services.schedules.run_due(NOW + timedelta(minutes=1))
+    clock: Clock = services.clock  # type: ignore[assignment]
+    clock.now = NOW + timedelta(hours=25)
+    transport = FakeTransport(clock)
+    transport.failing = lambda: True  # the homeserver never came back for the room...
+    delivery = delivery_of(bot)
+    transport.refuse = {}
+    with caplog.at_level("WARNING"):
+        await run_until(sender_of(bot, transport, delivery),
+                        lambda: _expired_and_told(bot), timeout=5)
+    reminder = (await rows(bot))[0]
+    assert reminder.status == EXPIRED
+    assert "expired unsent" in caplog.text
+    assert transport.attempts == [] or all(a[0] != ROOM for a in transport.attempts)
+
+
+async def _expired_and_told(bot: Bot) -> bool:
+    found = await rows(bot)
+    return (len(found) == 2 and found[0].status == EXPIRED
+            and "n’a pas pu être publié" in found[1].payload)

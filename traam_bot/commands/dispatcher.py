@@ -1,0 +1,114 @@
+"""One path per event: what the Matrix runtime delivers is handled in ONE unit of work —
+the writes it causes, the messages it owes (outbox) and its ledger mark, committed
+together or not at all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from traam_bot.commands.router import Router
+from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.domain.notices import notice_key, withheld_notice
+from traam_bot.services.container import Services
+
+if TYPE_CHECKING:
+    from traam_bot.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SYNC_TOKEN_KEY = "sync_token"
+EDIT_ACK = "✏️"
+
+Units = Callable[[], AbstractAsyncContextManager["UnitOfWork"]]
+
+
+class Dispatcher:
+    """The runtime's event sink: routes each event and commits what follows from it."""
+
+    def __init__(self, services: Services, router: Router, units: Units) -> None:
+        self.services = services
+        self.router = router
+        self.units = units
+        self.outbox = services.outbox
+        self._joined: dict[str, int] | None = None  # room id -> join time (ms), loaded once
+
+    async def handled(self, event_ids: list[str]) -> set[str]:
+        async with self.units() as uow:
+            return await uow.state.handled(event_ids)
+
+    async def on_event(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+        now = self.services.clock()
+        async with self.units() as uow:
+            if isinstance(event, Incoming):
+                event = _with_context(event, room)
+                reply = await self.router.handle(uow, event, room)
+                if reply is not None:
+                    await self.outbox.reply(uow, event.room_id, reply, event,
+                                            key=f"event:{event.event_id}", now=now)
+            elif isinstance(event, Edit):
+                await self._on_edit(uow, event, room)
+            else:
+                await self.services.updates.apply_redaction(uow, event)
+            await uow.state.mark_handled(event.event_id, event.room_id, "done", now)
+
+    async def _on_edit(self, uow: UnitOfWork, edit: Edit, room: RoomView) -> None:
+        services = self.services
+        in_dm = room.is_direct and services.directory.project_for_room(edit.room_id) is None
+        updated = await services.updates.apply_edit(
+            uow, edit, services.settings.command_prefix, in_dm, services.clock())
+        if updated is not None:  # a quiet acknowledgement, no public message
+            await self.outbox.react(uow, edit.room_id, edit.target, EDIT_ACK,
+                                    services.clock(), key=f"event:{edit.event_id}:edit")
+
+    async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
+        services, now = self.services, self.services.clock()
+        async with self.units() as uow:
+            await uow.state.set_room(room_id, joined_at_ms)
+            await services.schedules.resume_room(uow, room_id, now)
+            directory = services.directory
+            project = directory.configured_project(aliases)
+            if project is not None and directory.project_for_room(room_id) is None:
+                await directory.link(uow, room_id, project.id, "config", now, project.room)
+                log.info("room %s linked to %s from the directory", room_id, project.id)
+        if self._joined is not None:
+            self._joined[room_id] = joined_at_ms
+
+    async def on_left(self, room_id: str) -> None:
+        """Kicked or banned: pause the room's schedules instead of failing on every firing."""
+        async with self.units() as uow:
+            await uow.state.set_left(room_id, True)
+            await self.services.schedules.pause_room(uow, room_id)
+
+    async def on_key_withheld(self, room: RoomView, sender: str, code: str) -> None:
+        """Say once per room (across restarts) that a member's messages cannot be read."""
+        key = notice_key(room.room_id)
+        now = self.services.clock()
+        async with self.units() as uow:
+            if await uow.state.get(key) is not None:
+                return
+            reply = withheld_notice(room.display_name(sender), code)
+            await self.outbox.reply(uow, room.room_id, reply, None, key=key, now=now)
+            await uow.state.set(key, now.isoformat())
+
+    async def joined_at(self, room_id: str) -> int | None:
+        if self._joined is None:  # read once: this is on every sync's path
+            async with self.units() as uow:
+                rooms = await uow.state.rooms()
+            self._joined = {room_id: room.joined_at for room_id, room in rooms.items()}
+        return self._joined.get(room_id)
+
+    async def load_token(self) -> str | None:
+        async with self.units() as uow:
+            return await uow.state.get(SYNC_TOKEN_KEY)
+
+    async def save_token(self, token: str) -> None:
+        async with self.units() as uow:
+            await uow.state.set(SYNC_TOKEN_KEY, token)
+
+
+def _with_context(event: Incoming, room: RoomView) -> Incoming:
+    return replace(event, is_direct=room.is_direct, sender_name=room.display_name(event.sender))

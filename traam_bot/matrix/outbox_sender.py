@@ -1,0 +1,151 @@
+"""The one sender: drains the outbox in order per room, with the row's transaction id,
+retrying with backoff for as long as the homeserver is unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Protocol
+
+from traam_bot.domain.outbox import OutboxItem
+from traam_bot.matrix.runtime import Backoff
+from traam_bot.matrix.send import Sender, content_of
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 30.0  # also re-read the table: rows committed by a crashed run, say
+
+
+class DeliveryPort(Protocol):
+    """Where the sender reports (services.delivery.Delivery)."""
+
+    async def pending(self) -> list[OutboxItem]: ...
+    def too_old(self, item: OutboxItem) -> bool: ...
+    async def sent(self, item: OutboxItem, event_id: str, room_id: str) -> None: ...
+    async def attempted(self, item: OutboxItem, error: str) -> None: ...
+    async def failed(self, item: OutboxItem, code: str, detail: str) -> None: ...
+    async def expired(self, item: OutboxItem) -> None: ...
+
+
+class Doorbell(Protocol):
+    """What rings when rows are committed (services.outbox.Outbox)."""
+
+    async def wait(self, timeout: float) -> list[OutboxItem]: ...
+
+
+class OutboxSender:
+    def __init__(self, delivery: DeliveryPort, doorbell: Doorbell, sender: Sender,
+                 direct_room: Callable[[str], Awaitable[str]],
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0)) -> None:
+        self.delivery = delivery
+        self.backoff = backoff
+        self.doorbell = doorbell
+        self.sender = sender
+        self.direct_room = direct_room
+        self.stopping = asyncio.Event()
+        self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._known: set[int] = set()  # row ids queued or in flight
+
+    async def run(self, ready: asyncio.Event) -> None:
+        """Until `stopping`: waits for `ready` (rooms known after the first sync), then
+        sends what the table holds and whatever is committed afterwards."""
+        await ready.wait()
+        loop = asyncio.get_running_loop()
+        next_sweep = 0.0
+        while not self.stopping.is_set():
+            if loop.time() >= next_sweep:
+                await self._sweep()
+                next_sweep = loop.time() + SWEEP_SECONDS
+            for item in await self.doorbell.wait(timeout=1.0):
+                self._enqueue(item)
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        workers = list(self._workers.values())
+        for task in workers:
+            task.cancel()  # what is unsent stays in the table for the next start
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _sweep(self) -> None:
+        try:
+            for item in await self.delivery.pending():
+                self._enqueue(item)
+        except Exception:
+            log.exception("outbox could not be read; retrying later")
+
+    def _enqueue(self, item: OutboxItem) -> None:
+        if item.id in self._known:
+            return
+        self._known.add(item.id)
+        queue = self._queues.setdefault(item.room_key, [])
+        bisect.insort(queue, item, key=lambda i: i.id)
+        if item.room_key not in self._workers:
+            task = asyncio.create_task(self._drain(item.room_key))
+            self._workers[item.room_key] = task
+            task.add_done_callback(partial(self._worker_done, item.room_key))
+
+    def _worker_done(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._workers.get(key) is task:
+            del self._workers[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox worker for %s died", key, exc_info=task.exception())
+        if self._queues.get(key) and not self.stopping.is_set():
+            self._workers[key] = asyncio.create_task(self._drain(key))  # rows came meanwhile
+
+    async def _drain(self, key: str) -> None:
+        """One queue (room), in order: the head row blocks the rest until it is done."""
+        queue, backoff = self._queues[key], self.backoff()
+        while queue and not self.stopping.is_set():
+            item = queue[0]
+            try:
+                wait = await self._one(item)
+            except Exception:
+                log.exception("outbox row %s: unexpected error; retrying", item.id)
+                wait = 0.0
+            if wait is None:
+                queue.pop(0)
+                self._known.discard(item.id)
+                backoff.reset()
+            else:  # what the server asked (429), else our backoff
+                await self._pause(wait or backoff.next())
+        if not queue:
+            self._queues.pop(key, None)
+
+    async def _one(self, item: OutboxItem) -> float | None:
+        """None when the row is finished (sent, refused or expired); otherwise how long to
+        wait before the next attempt (0: the caller's backoff decides)."""
+        if self.delivery.too_old(item):
+            await self.delivery.expired(item)
+            return None
+        out = item.outgoing
+        room_id = out.room_id
+        if room_id is None:
+            assert out.user_id is not None
+            try:
+                room_id = await self.direct_room(out.user_id)
+            except Exception as exc:
+                log.warning("direct chat with %s not available yet (%s)", out.user_id,
+                            type(exc).__name__)
+                return 0.0
+        event_type, content = content_of(out)
+        outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        if outcome.event_id is not None:
+            await self.delivery.sent(item, outcome.event_id, room_id)
+            return None
+        if outcome.refused is not None:
+            await self.delivery.failed(item, outcome.refused, outcome.error)
+            return None
+        log.warning("send of outbox row %s to %s failed (%s); retrying", item.id, room_id,
+                    outcome.error)
+        await self.delivery.attempted(item, outcome.error)
+        return outcome.wait or 0.0
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass

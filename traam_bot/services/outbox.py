@@ -1,0 +1,84 @@
+"""What the bot owes: outbox rows written in the caller's unit of work, and the doorbell
+that tells the sender once they are committed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.outbox import OutboxItem, Outgoing
+
+if TYPE_CHECKING:  # the unit of work is handed in; services never build one
+    from traam_bot.store.unit_of_work import UnitOfWork
+
+
+class Outbox:
+    """Adds outbox rows in a unit of work; after the commit, hands them to the sender."""
+
+    def __init__(self) -> None:
+        self._ready: deque[OutboxItem] = deque()
+        self._bell = asyncio.Event()
+
+    async def owe(self, uow: UnitOfWork, out: Outgoing, key: str,
+                  now: datetime) -> OutboxItem | None:
+        item = await uow.outbox.add(out, key, now)
+        if item is not None:
+            uow.after_commit(lambda: self._ring(item))
+        return item
+
+    def _ring(self, item: OutboxItem) -> None:
+        self._ready.append(item)
+        self._bell.set()
+
+    async def wait(self, timeout: float) -> list[OutboxItem]:
+        """Rows committed since the last call (waiting up to `timeout` for one)."""
+        if not self._ready:
+            try:
+                await asyncio.wait_for(self._bell.wait(), timeout)
+            except TimeoutError:
+                pass
+        self._bell.clear()
+        items = list(self._ready)
+        self._ready.clear()
+        return items
+
+    # ------------------------------------------------------------ what is owed
+    async def reply(self, uow: UnitOfWork, room_id: str, reply: Reply,
+                    answered: Incoming | None, key: str, now: datetime,
+                    msgtype: str = "m.notice") -> None:
+        """An answer: its reaction on the answered message first, then its parts in order."""
+        if reply.reaction and answered is not None:
+            await self.react(uow, room_id, answered.event_id, reply.reaction, now,
+                             key=f"{key}:reaction:{reply.reaction}")
+        for i, part in enumerate(reply.messages()):
+            await self.owe(uow, Outgoing(
+                kind="message", room_id=room_id, body=part.plain, html=part.html,
+                msgtype=msgtype,
+                in_reply_to=answered.event_id if answered else None,
+                thread_root=answered.thread_root if answered else None),
+                f"{key}:msg:{i}", now)
+
+    async def react(self, uow: UnitOfWork, room_id: str, event_id: str, emoji: str,
+                    now: datetime, key: str | None = None) -> None:
+        await self.owe(uow, Outgoing(kind="reaction", room_id=room_id, in_reply_to=event_id,
+                                     reaction_key=emoji),
+                       key or f"{event_id}:reaction:{emoji}", now)
+
+    async def post(self, uow: UnitOfWork, reply: Reply, key: str, now: datetime, *,
+                   room_id: str | None = None, user_id: str | None = None,
+                   msgtype: str = "m.text", ping_room: bool = False,
+                   firing_id: int | None = None, schedule_id: int | None = None,
+                   notify: str | None = None, prompt_project: str | None = None,
+                   label: str = "") -> None:
+        """A message of the bot's own (reminder, prompt, digest, notice): in a room, or in
+        the direct chat with `user_id` (opened by the sender if there is none)."""
+        for i, part in enumerate(reply.messages()):
+            await self.owe(uow, Outgoing(
+                kind="message", room_id=room_id, user_id=user_id, body=part.plain,
+                html=part.html, msgtype=msgtype, ping_room=ping_room and i == 0,
+                firing_id=firing_id, schedule_id=schedule_id, notify=notify,
+                prompt_project=prompt_project if i == 0 else None, label=label),
+                f"{key}:{i}", now)

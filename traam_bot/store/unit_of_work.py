@@ -1,0 +1,57 @@
+"""The unit of work: one session, one transaction, every repository over it; committed
+once at the end, or rolled back as a whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from traam_bot.store.database import Database
+from traam_bot.store.directory_repo import DirectoryRepo
+from traam_bot.store.outbox_repo import OutboxRepo
+from traam_bot.store.schedules_repo import SchedulesRepo
+from traam_bot.store.state_repo import StateRepo
+from traam_bot.store.updates_repo import UpdatesRepo
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.directory = DirectoryRepo(session)
+        self.updates = UpdatesRepo(session)
+        self.schedules = SchedulesRepo(session)
+        self.state = StateRepo(session)
+        self.outbox = OutboxRepo(session)
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction is committed (caches, timers, the sender's
+        wake-up): never for work that was rolled back."""
+        self._after_commit.append(action)
+
+    def _committed(self) -> None:
+        for action in self._after_commit:
+            try:
+                action()
+            except Exception:
+                log.exception("after-commit action failed")
+
+
+class UnitsOfWork:
+    """Hands out units of work over one database: `async with units() as uow: …`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.sessions() as session:
+            async with session.begin():
+                uow = UnitOfWork(session)
+                yield uow
+            uow._committed()
