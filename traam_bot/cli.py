@@ -124,7 +124,7 @@ async def _device(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from traam_bot.demo import run_demo
+    from traam_bot.devtools.demo import run_demo
 
     return await run_demo(keep=args.keep)
 

@@ -10,10 +10,10 @@ from nio import ToDeviceMessage, ToDeviceResponse
 from nio.crypto import OlmDevice
 
 from tests.e2e.helpers import ask, body, room_with_bot
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import Event, UserClient
 from traam_bot.store.database import Database
 from traam_bot.store.state_repo import StateRepo
-from traam_bot.userclient import Event, UserClient
 
 PROJECT = "besancon-nsi-egalite"
 NOTICE = "Je n’ai pas pu lire un message chiffré"

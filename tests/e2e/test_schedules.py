@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.helpers import ask, body, html, room_with_bot
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import Event, UserClient
 from traam_bot.store.database import Database
 from traam_bot.store.updates_repo import UpdatesRepo
-from traam_bot.userclient import Event, UserClient
 
 REMINDER = "🔔 Rappel : "
 
