@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/python -m traam_bot.localrun
+	$(BIN)/python -m traam_bot.devtools.localrun
 
 demo: venv
 	$(BIN)/traam-bot demo

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from bench._matrix import BenchUser, cpu_s, echo_bot, in_reply_to, reaction_target, rss_mb
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
 from traam_bot.store.database import Database
 from traam_bot.store.updates_repo import UpdatesRepo
 

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from bench._matrix import REPO_ROOT, BenchUser, ChildBot, echo_bot, in_reply_to, summary
-from traam_bot.sandbox import COORDINATOR, Sandbox
+from traam_bot.devtools.sandbox import COORDINATOR, Sandbox
 
 N = 50
 WARMUP = 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import re
 import sys
@@ -137,7 +138,13 @@ async def _device(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from traam_bot.demo import run_demo
+    # The demo is a developer tool: checked and imported here only, so that a bot installed
+    # without the dev extra never loads Synapse or traam_bot.devtools.
+    if importlib.util.find_spec("synapse") is None:
+        print("traam-bot : la démo a besoin de Synapse, installez l’extra dev "
+              "(pip install -e '.[dev]')", file=sys.stderr)
+        return EXIT_FAIL
+    from traam_bot.devtools.demo import run_demo
 
     return await run_demo(keep=args.keep)
 

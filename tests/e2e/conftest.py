@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from traam_bot.devserver import LocalSynapse
-from traam_bot.sandbox import Sandbox
-from traam_bot.userclient import UserClient
+from traam_bot.devtools.devserver import LocalSynapse
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import UserClient
 
 E2E_DIR = Path(__file__).parent
 

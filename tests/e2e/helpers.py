@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from traam_bot.userclient import Event, UserClient, replies_to
+from traam_bot.devtools.userclient import Event, UserClient, replies_to
 
 
 async def room_with_bot(user: UserClient, bot_id: str, *, invite: tuple[str, ...] = (),

@@ -22,7 +22,9 @@ from unpaddedbase64 import decode_base64
 
 from tests.e2e.conftest import MakeUser
 from tests.e2e.helpers import ask, body, room_with_bot
-from traam_bot.devserver import LocalSynapse
+from traam_bot.devtools.devserver import LocalSynapse
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import UserClient
 from traam_bot.matrix.cross_signing import (
     TrustOptions,
     ensure_cross_signing,
@@ -33,8 +35,6 @@ from traam_bot.matrix.device import create_recovery_key
 from traam_bot.matrix.secret_storage import encode_recovery_key, generate_key
 from traam_bot.matrix.session import login_new_device, new_client, read_credentials
 from traam_bot.matrix.signing import KEYS_FILE, load_keys
-from traam_bot.sandbox import Sandbox
-from traam_bot.userclient import UserClient
 
 Json = dict[str, Any]
 

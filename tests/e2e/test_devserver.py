@@ -19,7 +19,7 @@ from nio import (
     SyncResponse,
 )
 
-from traam_bot.devserver import LocalSynapse
+from traam_bot.devtools.devserver import LocalSynapse
 
 from .conftest import MakeUser
 

@@ -11,9 +11,9 @@ from nio.crypto import OlmDevice
 
 from tests.e2e.helpers import ask, body, room_with_bot
 from tests.store_units import each
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import Event, UserClient
 from traam_bot.store.database import Database
-from traam_bot.userclient import Event, UserClient
 
 PROJECT = "besancon-nsi-egalite"
 NOTICE = "Je n’ai pas pu lire un message chiffré"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import ask, body, html, room_with_bot, silence
-from traam_bot.sandbox import BotProcess, Sandbox
-from traam_bot.userclient import UserClient
+from traam_bot.devtools.sandbox import BotProcess, Sandbox
+from traam_bot.devtools.userclient import UserClient
 
 
 @pytest.fixture(scope="module")

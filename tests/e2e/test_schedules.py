@@ -6,9 +6,9 @@ import asyncio
 
 from tests.e2e.helpers import ask, body, html, room_with_bot
 from tests.store_units import each
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
+from traam_bot.devtools.userclient import Event, UserClient
 from traam_bot.store.database import Database
-from traam_bot.userclient import Event, UserClient
 
 REMINDER = "🔔 Rappel : "
 

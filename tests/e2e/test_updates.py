@@ -10,9 +10,9 @@ import yaml
 
 from tests.e2e.helpers import ask, body, html, reactions_to, room_with_bot
 from tests.store_units import each
-from traam_bot.sandbox import BotSubprocess, Sandbox
+from traam_bot.devtools.sandbox import BotSubprocess, Sandbox
+from traam_bot.devtools.userclient import UserClient
 from traam_bot.store.database import Database
-from traam_bot.userclient import UserClient
 
 PROJECT = "besancon-nsi-egalite"
 

@@ -103,3 +103,16 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     assert rows[0][:3] == ["annee", "discipline", "theme"] and len(rows) == 7
     assert_one_clean_line(run("export", "--config", str(config), "--year", "1999-2000"),
                           "aucun projet pour l'année 1999-2000")
+
+
+def test_demo_without_synapse_says_to_install_the_dev_extra() -> None:
+    # Synapse hidden as on a bot installed without the dev extra; nothing of devtools loaded.
+    code = ("import sys; sys.modules['synapse'] = None\n"
+            "from traam_bot.cli import main\n"
+            "rc = main(['demo'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('traam_bot.devtools')))\n"
+            "sys.exit(rc)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert_one_clean_line(result, "traam-bot : ", "extra dev", "pip install -e '.[dev]'")
+    assert result.stdout.strip() == "[]"

@@ -15,13 +15,13 @@ from pathlib import Path
 import yaml
 
 from traam_bot.config import Settings, load_settings
-from traam_bot.devserver import LocalSynapse
-from traam_bot.userclient import Event, UserClient, replies_to
+from traam_bot.devtools.devserver import LocalSynapse
+from traam_bot.devtools.userclient import Event, UserClient, replies_to
 
 __all__ = ["BotProcess", "BotSubprocess", "Event", "Sandbox", "UserClient", "replies_to",
            "write_bot_config"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = REPO_ROOT / "config" / "traam.yaml"
 BOT = "traam-bot"
 COORDINATOR, MEMBER, REFERENT = "coordinatrice", "equipe", "referente"

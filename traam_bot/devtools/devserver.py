@@ -295,7 +295,7 @@ class LocalSynapse:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m traam_bot.devserver [WORKDIR] [PORT]``: run until Ctrl-C."""
+    """``python -m traam_bot.devtools.devserver [WORKDIR] [PORT]``: run until Ctrl-C."""
     args = sys.argv[1:] if argv is None else argv
     workdir = Path(args[0] if args else ".devserver")
     port = int(args[1]) if len(args) > 1 else None

@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from traam_bot.app import signal_event
-from traam_bot.devserver import CONFIG_NAME, free_port, port_is_free
-from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, REPO_ROOT, Sandbox
+from traam_bot.devtools.devserver import CONFIG_NAME, free_port, port_is_free
+from traam_bot.devtools.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, REPO_ROOT, Sandbox
 
 LOCAL_DIR = REPO_ROOT / ".local"
 PREFERRED_PORT = 8008
@@ -24,7 +24,7 @@ ROLES = {COORDINATOR: "coordinatrice IAN, administratrice du bot",
          MEMBER: "membre d'une équipe projet",
          REFERENT: "référente TraAM, reçoit les digests"}
 
-log = logging.getLogger("traam_bot.localrun")
+log = logging.getLogger("traam_bot.devtools.localrun")
 
 
 def _configured_port(config: Path) -> int | None:
@@ -60,7 +60,7 @@ def _stop_leftovers(config: Path) -> None:
     """Stop a Synapse orphaned by an interrupted run; refuse if another run still owns it."""
     for pid in _synapse_pids(config):
         owner = _parent(pid)
-        if any(b"traam_bot.localrun" in arg for arg in _cmdline(owner)):
+        if any(b"traam_bot.devtools.localrun" in arg for arg in _cmdline(owner)):
             raise RuntimeError(f"un autre « make run » utilise déjà {config.parent} "
                                f"(PID {owner}) : arrêtez-le d'abord (Ctrl-C)")
         print(f"Arrêt d'un Synapse resté d'une session précédente (PID {pid})…", flush=True)

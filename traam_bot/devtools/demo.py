@@ -8,9 +8,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from traam_bot.devtools.sandbox import (
+    BOT,
+    COORDINATOR,
+    MEMBER,
+    REFERENT,
+    Event,
+    Sandbox,
+    UserClient,
+)
 from traam_bot.matrix.cross_signing import request
 from traam_bot.matrix.signing import public_key_of, verify
-from traam_bot.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, Event, Sandbox, UserClient
 
 # Step kinds.
 OPEN_DM = "ouvrir-dm"        # `who` opens an encrypted direct chat with the bot
