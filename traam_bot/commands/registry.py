@@ -1,9 +1,15 @@
-"""Commands declared once (name, aliases, usage, help, permission); dispatch and help."""
+"""Commands declared once (name, aliases, usage, help, permission); dispatch and help.
+
+A command is either one handler (`registry.command`) or a group of declared subcommands
+(`registry.group`, then `group.subcommand` / `group.argument`): `!rappel ajouter|liste|suppr`.
+Help lines, usage errors (missing or unknown subcommand, missing argument) and refusals are
+generated from these declarations; handlers only do the work.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -52,6 +58,147 @@ Handler = Callable[[Context], Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
+class SubcommandSpec:
+    """One subcommand of a group; `name == ""` is the group's bare argument (!relance <quand>)."""
+
+    command: str  # the group's name, e.g. "rappel"
+    name: str
+    aliases: tuple[str, ...]
+    usage: str  # arguments after the subcommand, e.g. "<quand> : <message>"
+    help: str
+    handler: Handler
+    permission: Permission = Permission.ALL
+    examples: tuple[str, ...] = ()  # without the prefix, e.g. "rappel liste"
+    rooms_only: bool = False  # refused in a direct chat, and left out of help there
+    direct_permission: Permission | None = None  # in a direct chat, when it differs
+    default_in_direct: bool = False  # what the bare command does in a direct chat
+
+    @property
+    def title(self) -> str:
+        """"rappel ajouter"; "relance" for the bare argument."""
+        return f"{self.command} {self.name}".strip()
+
+    @property
+    def words(self) -> str:
+        """What follows the command: "ajouter <quand> : <message>", "<quand>", "liste"."""
+        return f"{self.name} {self.usage}".strip()
+
+    def usage_line(self, prefix: str) -> str:
+        return f"{prefix}{self.title} {self.usage}".strip()
+
+    def permission_in(self, room: RoomView) -> Permission:
+        if room.is_direct and self.direct_permission is not None:
+            return self.direct_permission
+        return self.permission
+
+    @property
+    def needs_argument(self) -> bool:
+        return self.usage.startswith("<")
+
+
+@dataclass
+class Subcommands:
+    """The declared subcommands of one command, in declaration order."""
+
+    command: str
+    specs: list[SubcommandSpec] = field(default_factory=list)
+    _by_name: dict[str, SubcommandSpec] = field(default_factory=dict)
+
+    def subcommand(self, name: str, *, aliases: tuple[str, ...] = (), usage: str = "",
+                   help: str, permission: Permission = Permission.ALL,
+                   examples: tuple[str, ...] = (), rooms_only: bool = False,
+                   direct_permission: Permission | None = None,
+                   default_in_direct: bool = False) -> Callable[[Handler], Handler]:
+        """Declares `!<command> <name> <usage>`; the handler gets `ctx.args` = the rest."""
+        if not name.strip() or " " in name:
+            raise ValueError(f"subcommand name must be one word: {name!r}")
+        return self._declare(name, aliases, usage, help, permission, examples, rooms_only,
+                             direct_permission, default_in_direct)
+
+    def argument(self, *, usage: str, help: str, permission: Permission = Permission.ALL,
+                 examples: tuple[str, ...] = (), rooms_only: bool = False,
+                 direct_permission: Permission | None = None,
+                 ) -> Callable[[Handler], Handler]:
+        """Declares `!<command> <usage>`: any first word that is not a subcommand's name."""
+        if self.argument_spec is not None:
+            raise ValueError(f"{self.command}: argument declared twice")
+        return self._declare("", (), usage, help, permission, examples, rooms_only,
+                             direct_permission, False)
+
+    def _declare(self, name: str, aliases: tuple[str, ...], usage: str, help: str,
+                 permission: Permission, examples: tuple[str, ...], rooms_only: bool,
+                 direct_permission: Permission | None, default_in_direct: bool,
+                 ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            spec = SubcommandSpec(self.command, name, aliases, usage, help, fn, permission,
+                                  examples, rooms_only, direct_permission, default_in_direct)
+            for example in examples:
+                if fold(example) != fold(spec.title) and not fold(example).startswith(
+                        fold(spec.title) + " "):
+                    raise ValueError(f"example of {spec.title} does not use it: {example}")
+            if default_in_direct and any(s.default_in_direct for s in self.specs):
+                raise ValueError(f"{self.command}: two defaults in a direct chat")
+            for key in (name, *aliases) if name else ():
+                if fold(key) in self._by_name:
+                    raise ValueError(f"subcommand declared twice: {self.command} {key}")
+                self._by_name[fold(key)] = spec
+            self.specs.append(spec)
+            return fn
+        return register
+
+    @property
+    def argument_spec(self) -> SubcommandSpec | None:
+        return next((s for s in self.specs if not s.name), None)
+
+    @property
+    def named(self) -> list[SubcommandSpec]:
+        return [s for s in self.specs if s.name]
+
+    def find(self, word: str) -> SubcommandSpec | None:
+        """Exact match on a name or alias (case- and accent-insensitive), never a prefix."""
+        return self._by_name.get(fold(word))
+
+    @property
+    def usage(self) -> str:
+        return " | ".join(s.words for s in self.specs)
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        return tuple(e for s in self.specs for e in s.examples)
+
+    def resolve(self, args: str, is_direct: bool) -> tuple[SubcommandSpec, str]:
+        """The subcommand and its own arguments; UsageError when missing or unknown."""
+        parts = args.split(maxsplit=1)
+        word = parts[0] if parts else ""
+        rest = parts[1] if len(parts) == 2 else ""
+        if not word:
+            default = next((s for s in self.specs if s.default_in_direct), None)
+            if is_direct and default is not None:
+                return default, ""
+            raise UsageError(self.missing_message())
+        spec = self.find(word)
+        if spec is not None:
+            return spec, rest.strip()
+        if self.argument_spec is not None:
+            return self.argument_spec, args.strip()
+        raise UsageError(f"Sous-commande inconnue : « {word} ». Sous-commandes possibles : "
+                         f"{_or_list([s.name for s in self.named])}.")
+
+    def missing_message(self) -> str:
+        names = _or_list([s.name for s in self.named])
+        if self.argument_spec is not None:
+            return f"Indiquez {self.argument_spec.usage} ou {names}."
+        return f"Sous-commande attendue : {names}."
+
+
+def _or_list(words: list[str]) -> str:
+    """["ajouter", "liste", "suppr"] -> "ajouter, liste ou suppr"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} ou {words[-1]}"
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     name: str
     aliases: tuple[str, ...]
@@ -61,9 +208,15 @@ class CommandSpec:
     permission: Permission = Permission.ALL
     examples: tuple[str, ...] = ()
     rooms_only: bool = False  # meaningless in a direct chat: left out of help there
+    subcommands: Subcommands | None = None  # a group: usage and examples come from it
 
     def usage_line(self, prefix: str) -> str:
-        return f"{prefix}{self.name} {self.usage}".strip()
+        usage = self.subcommands.usage if self.subcommands is not None else self.usage
+        return f"{prefix}{self.name} {usage}".strip()
+
+    @property
+    def all_examples(self) -> tuple[str, ...]:
+        return self.subcommands.examples if self.subcommands is not None else self.examples
 
 
 @dataclass
@@ -76,14 +229,28 @@ class Registry:
                 examples: tuple[str, ...] = (), rooms_only: bool = False,
                 ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            spec = CommandSpec(name, aliases, usage, help, fn, permission, examples, rooms_only)
-            for key in (name, *aliases):
-                if fold(key) in self._by_name:
-                    raise ValueError(f"command name declared twice: {key}")
-                self._by_name[fold(key)] = spec
-            self.specs.append(spec)
+            self._add(CommandSpec(name, aliases, usage, help, fn, permission, examples,
+                                  rooms_only))
             return fn
         return register
+
+    def group(self, name: str, *, aliases: tuple[str, ...] = ()) -> Subcommands:
+        """A command made of subcommands, each declared on the returned object."""
+        subcommands = Subcommands(name)
+
+        async def dispatch(ctx: Context) -> Reply:
+            return await run_subcommand(spec, ctx)
+
+        spec = CommandSpec(name, aliases, "", "", dispatch, subcommands=subcommands)
+        self._add(spec)
+        return subcommands
+
+    def _add(self, spec: CommandSpec) -> None:
+        for key in (spec.name, *spec.aliases):
+            if fold(key) in self._by_name:
+                raise ValueError(f"command name declared twice: {key}")
+            self._by_name[fold(key)] = spec
+        self.specs.append(spec)
 
     def find(self, name: str) -> CommandSpec | None:
         """Exact match on a name or alias (case- and accent-insensitive), never a prefix."""
@@ -98,13 +265,17 @@ async def is_moderator(ctx: Context) -> bool:
     return level is not None and level >= MODERATOR_LEVEL
 
 
-async def allowed(spec: CommandSpec, ctx: Context) -> bool:
+async def permitted(permission: Permission, ctx: Context) -> bool:
     services = ctx.services
-    if spec.permission is Permission.ALL or ctx.sender in services.settings.admins:
+    if permission is Permission.ALL or ctx.sender in services.settings.admins:
         return True
-    if spec.permission is Permission.REFERENT:
+    if permission is Permission.REFERENT:
         return ctx.sender in services.settings.referents
     return await is_moderator(ctx)
+
+
+async def allowed(spec: CommandSpec, ctx: Context) -> bool:
+    return await permitted(spec.permission, ctx)
 
 
 def split_command(text: str, prefix: str) -> tuple[str, str] | None:
@@ -119,20 +290,53 @@ def split_command(text: str, prefix: str) -> tuple[str, str] | None:
     return name, (more + " " + args if more else args).strip()
 
 
+def refused(title: str, permission: Permission, prefix: str) -> Reply:
+    return text_reply(f"Désolé, {prefix}{title} est réservé aux {permission.value}.",
+                      reaction="❌")
+
+
+def usage_reply(message: str, usage_line: str, examples: tuple[str, ...], prefix: str) -> Reply:
+    doc = Doc().para(message).para("Usage : ", Code(usage_line))
+    for example in examples:
+        doc.item(Code(prefix + example))
+    return doc.reply()
+
+
+async def _invoke(handler: Handler, ctx: Context, usage_line: str,
+                  examples: tuple[str, ...]) -> Reply:
+    try:
+        return await handler(ctx)
+    except UsageError as err:
+        return usage_reply(str(err), usage_line, examples, ctx.prefix)
+    except Refusal as err:
+        return text_reply(str(err))
+
+
 async def run_command(registry: Registry, spec: CommandSpec, ctx: Context) -> Reply:
     """Permission, then the handler; usage errors and refusals become French replies."""
     if not await allowed(spec, ctx):
-        return text_reply(f"Désolé, {ctx.prefix}{spec.name} est réservé aux "
-                          f"{spec.permission.value}.", reaction="❌")
+        return refused(spec.name, spec.permission, ctx.prefix)
+    return await _invoke(spec.handler, ctx, spec.usage_line(ctx.prefix), spec.all_examples)
+
+
+async def run_subcommand(spec: CommandSpec, ctx: Context) -> Reply:
+    """A group's dispatch: which subcommand, where, who, which arguments; then its handler."""
+    assert spec.subcommands is not None
     try:
-        return await spec.handler(ctx)
+        sub, rest = spec.subcommands.resolve(ctx.args, ctx.room.is_direct)
     except UsageError as err:
-        doc = Doc().para(str(err)).para("Usage : ", Code(spec.usage_line(ctx.prefix)))
-        for example in spec.examples:
-            doc.item(Code(ctx.prefix + example))
-        return doc.reply()
-    except Refusal as err:
-        return text_reply(str(err))
+        return usage_reply(str(err), spec.usage_line(ctx.prefix), spec.all_examples, ctx.prefix)
+    if sub.rooms_only and ctx.room.is_direct:
+        return text_reply(f"{ctx.prefix}{sub.title} s’utilise dans le salon concerné, pas en "
+                          "message direct.")
+    permission = sub.permission_in(ctx.room)
+    if not await permitted(permission, ctx):
+        return refused(sub.title, permission, ctx.prefix)
+    line = sub.usage_line(ctx.prefix)
+    if sub.needs_argument and not rest:
+        return usage_reply(f"Il manque {sub.usage} après {ctx.prefix}{sub.title}.", line,
+                           sub.examples, ctx.prefix)
+    return await _invoke(sub.handler, replace(ctx, args=rest), line, sub.examples)
 
 
 def unknown_command(name: str, prefix: str) -> Reply:
@@ -140,16 +344,37 @@ def unknown_command(name: str, prefix: str) -> Reply:
                       f". Tapez {prefix}aide pour voir les commandes disponibles.")
 
 
+def _aliases(*groups: list[str]) -> str:
+    shown = [", ".join(g) for g in groups if g]
+    return f" (ou {' ; '.join(shown)})" if shown else ""
+
+
+async def help_lines(spec: CommandSpec, ctx: Context) -> list[tuple[str, str, str]]:
+    """(usage line, aliases, help) for what this user may run here: one per subcommand."""
+    top = [ctx.prefix + a for a in spec.aliases]
+    if spec.subcommands is None:
+        if spec.rooms_only and ctx.room.is_direct:
+            return []
+        if spec.permission is not Permission.ALL and not await allowed(spec, ctx):
+            return []
+        return [(spec.usage_line(ctx.prefix), _aliases(top), spec.help)]
+    lines = []
+    for sub in spec.subcommands.specs:
+        if sub.rooms_only and ctx.room.is_direct:
+            continue
+        permission = sub.permission_in(ctx.room)
+        if permission is not Permission.ALL and not await permitted(permission, ctx):
+            continue
+        lines.append((sub.usage_line(ctx.prefix), _aliases(top, list(sub.aliases)), sub.help))
+    return lines
+
+
 async def help_reply(registry: Registry, ctx: Context) -> Reply:
     """Commands this user may run here, generated from the declarations."""
     doc = Doc().para("Commandes disponibles ici :")
     for spec in registry.specs:
-        if spec.rooms_only and ctx.room.is_direct:
-            continue
-        if spec.permission is not Permission.ALL and not await allowed(spec, ctx):
-            continue
-        alias = f" (ou {', '.join(ctx.prefix + a for a in spec.aliases)})" if spec.aliases else ""
-        doc.item(Code(spec.usage_line(ctx.prefix)), f"{alias} — {spec.help}")
+        for usage, aliases, help in await help_lines(spec, ctx):
+            doc.item(Code(usage), f"{aliases} — {help}")
     doc.para("Vous pouvez aussi me poser une question en français, par exemple : "
              "« Quels sont les projets de l’académie de Dijon ? » ou "
              "« Qui est la référente TraAM ? ».")

@@ -1,16 +1,13 @@
-"""Scheduling commands: !rappel (reminders), !relance (progress prompts), !digest."""
+"""Scheduling commands: !rappel (reminders), !relance (progress prompts), !digest.
+
+Each is a group of declared subcommands (see `register`): where they may be used, by whom and
+with which arguments is checked by the registry before a handler runs.
+"""
 
 from __future__ import annotations
 
-from traam_bot.commands.registry import (
-    Context,
-    Permission,
-    Refusal,
-    Registry,
-    UsageError,
-    is_moderator,
-)
-from traam_bot.domain.model import Reply
+from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
+from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.records import PAUSED, Schedule
 from traam_bot.domain.render import B, Doc, I, text_reply
 from traam_bot.domain.schedule import WhenError, parse_when, split_when_message
@@ -26,15 +23,6 @@ def _next(ctx: Context, schedule: Schedule) -> str:
     return f"prochain envoi : {format_datetime(schedule.next_run, ctx.services.settings.tz)}"
 
 
-async def _require_moderator(ctx: Context, command: str) -> None:
-    if ctx.room.is_direct:
-        raise Refusal(f"{ctx.prefix}{command} s’utilise dans le salon concerné, pas en "
-                      "message direct.")
-    if not await is_moderator(ctx):
-        raise Refusal(f"Désolé, {ctx.prefix}{command} est réservé aux modérateurs du salon "
-                      "et aux administrateurs.")
-
-
 def _parse(ctx: Context, when: str):
     try:
         return parse_when(when, ctx.now, ctx.services.settings.tz)
@@ -43,22 +31,9 @@ def _parse(ctx: Context, when: str):
 
 
 # ------------------------------------------------------------------ !rappel
-async def rappel(ctx: Context) -> Reply:
-    sub, _, rest = ctx.args.partition(" ")
-    sub = fold(sub)
-    if sub == "liste" or (sub == "" and ctx.room.is_direct):
-        return await _rappel_list(ctx)
-    if sub == "ajouter":
-        return await _rappel_add(ctx, rest.strip())
-    if sub in ("suppr", "supprimer"):
-        return await _rappel_delete(ctx, rest.strip())
-    raise UsageError("Sous-commande attendue : ajouter, liste ou suppr.")
-
-
-async def _rappel_add(ctx: Context, text: str) -> Reply:
-    await _require_moderator(ctx, "rappel")
+async def _rappel_add(ctx: Context) -> Reply:
     try:
-        when, message = split_when_message(text)
+        when, message = split_when_message(ctx.args)
     except WhenError as err:
         raise UsageError(str(err)) from None
     trigger = _parse(ctx, when)
@@ -79,7 +54,6 @@ async def _rappel_list(ctx: Context) -> Reply:
         reminders = await repo.find(kind="reminder", owner=ctx.sender)
         title = "Vos rappels :"
     else:
-        await _require_moderator(ctx, "rappel")
         reminders = await repo.find(kind="reminder", room_id=ctx.incoming.room_id)
         title = "Rappels de ce salon :"
     if not reminders:
@@ -95,8 +69,8 @@ async def _rappel_list(ctx: Context) -> Reply:
     return doc.reply()
 
 
-async def _rappel_delete(ctx: Context, arg: str) -> Reply:
-    await _require_moderator(ctx, "rappel")
+async def _rappel_delete(ctx: Context) -> Reply:
+    arg = ctx.args
     reminders = await ctx.uow.schedules.find(kind="reminder",
                                                        room_id=ctx.incoming.room_id)
     if not arg.isdigit() or not 1 <= int(arg) <= len(reminders):
@@ -109,21 +83,28 @@ async def _rappel_delete(ctx: Context, arg: str) -> Reply:
 
 
 # ----------------------------------------------------------------- !relance
-async def relance(ctx: Context) -> Reply:
-    await _require_moderator(ctx, "relance")
+def _linked_project(ctx: Context) -> Project:
     project = ctx.services.directory.project_for_room(ctx.incoming.room_id)
     if project is None:
         raise Refusal(f"Ce salon n’est lié à aucun projet : liez-le d’abord avec "
                       f"{ctx.prefix}lier <projet>.")
-    if not ctx.args:
-        raise UsageError("Indiquez quand relancer l’équipe.")
+    return project
+
+
+async def _relance_stop(ctx: Context) -> Reply:
+    _linked_project(ctx)
     service = ctx.services.schedules
     existing = await ctx.uow.schedules.find(kind="prompt", room_id=ctx.incoming.room_id)
-    if fold(ctx.args) in ("stop", "arret", "arreter"):
-        for s in existing:
-            await service.cancel(ctx.uow, s)
-        return text_reply("Relances arrêtées dans ce salon." if existing
-                          else "Aucune relance n’était programmée ici.", reaction="✅")
+    for s in existing:
+        await service.cancel(ctx.uow, s)
+    return text_reply("Relances arrêtées dans ce salon." if existing
+                      else "Aucune relance n’était programmée ici.", reaction="✅")
+
+
+async def _relance_at(ctx: Context) -> Reply:
+    project = _linked_project(ctx)
+    service = ctx.services.schedules
+    existing = await ctx.uow.schedules.find(kind="prompt", room_id=ctx.incoming.room_id)
     trigger = _parse(ctx, ctx.args)
     for s in existing:
         await service.cancel(ctx.uow, s)
@@ -137,48 +118,80 @@ async def relance(ctx: Context) -> Reply:
 
 
 # ------------------------------------------------------------------ !digest
-async def digest(ctx: Context) -> Reply:
-    sub, _, rest = ctx.args.partition(" ")
-    sub, digests = fold(sub), ctx.services.digests
-    if sub == "abonner":
-        freq = DIGEST_FREQUENCIES.get(fold(rest.strip()) or "hebdo")
-        if freq is None:
-            raise UsageError("Fréquence attendue : quotidien ou hebdo.")
-        schedule = await digests.subscribe(ctx.uow, ctx.sender, freq, ctx.now)
-        label = "quotidien (chaque jour à 8h)" if freq == "quotidien" else \
-            "hebdomadaire (chaque lundi à 8h)"
-        return text_reply(f"Abonnement au digest {label} enregistré ; {_next(ctx, schedule)}.",
-                          reaction="✅")
-    if sub in ("desabonner", "desinscrire"):
-        done = await digests.unsubscribe(ctx.uow, ctx.sender)
-        return text_reply("Vous ne recevrez plus de digest." if done
-                          else "Vous n’étiez pas abonné(e) au digest.", reaction="✅")
-    if sub == "maintenant":
-        sent = await digests.send_now(ctx.uow, ctx.now)
-        if not sent:
-            return text_reply("Aucun référent abonné : aucun digest envoyé.")
-        names = ", ".join(sent)
-        return text_reply(f"Digest envoyé à {names}.", reaction="✅")
-    raise UsageError("Sous-commande attendue : abonner, desabonner ou maintenant.")
+async def _digest_subscribe(ctx: Context) -> Reply:
+    digests = ctx.services.digests
+    freq = DIGEST_FREQUENCIES.get(fold(ctx.args) or "hebdo")
+    if freq is None:
+        raise UsageError("Fréquence attendue : quotidien ou hebdo.")
+    schedule = await digests.subscribe(ctx.uow, ctx.sender, freq, ctx.now)
+    label = "quotidien (chaque jour à 8h)" if freq == "quotidien" else \
+        "hebdomadaire (chaque lundi à 8h)"
+    return text_reply(f"Abonnement au digest {label} enregistré ; {_next(ctx, schedule)}.",
+                      reaction="✅")
+
+
+async def _digest_unsubscribe(ctx: Context) -> Reply:
+    digests = ctx.services.digests
+    done = await digests.unsubscribe(ctx.uow, ctx.sender)
+    return text_reply("Vous ne recevrez plus de digest." if done
+                      else "Vous n’étiez pas abonné(e) au digest.", reaction="✅")
+
+
+async def _digest_now(ctx: Context) -> Reply:
+    digests = ctx.services.digests
+    sent = await digests.send_now(ctx.uow, ctx.now)
+    if not sent:
+        return text_reply("Aucun référent abonné : aucun digest envoyé.")
+    names = ", ".join(sent)
+    return text_reply(f"Digest envoyé à {names}.", reaction="✅")
 
 
 def register(registry: Registry) -> None:
-    registry.command(
-        "rappel", aliases=("remind",), usage="ajouter <quand> : <message> | liste | suppr <n>",
-        help="rappels publiés dans ce salon (modérateurs)",
+    moderators = Permission.MODERATOR
+    rappel = registry.group("rappel", aliases=("remind",))
+    rappel.subcommand(
+        "ajouter", aliases=("add",), usage="<quand> : <message>", permission=moderators,
+        rooms_only=True, help="programme un rappel publié dans ce salon",
         examples=("rappel ajouter chaque lundi à 9h : Réunion d’équipe",
-                  "rappel ajouter le 15/12/2026 à 14h : Dépôt des ressources",
-                  "rappel liste", "rappel suppr 1"),
-    )(rappel)
-    registry.command(
-        "relance", aliases=("prompt",), usage="<quand> | stop", rooms_only=True,
-        help="programme la question « Où en est l’équipe ? » dans ce salon lié (modérateurs)",
-        examples=("relance chaque vendredi à 16h", "relance stop"),
-    )(relance)
-    registry.command(
-        "digest", usage="abonner [quotidien|hebdo] | desabonner | maintenant",
-        permission=Permission.REFERENT,
-        help="digests des mises à jour par message direct (référents)",
-        examples=("digest abonner hebdo", "digest maintenant"),
-    )(digest)
+                  "rappel ajouter le 15/12/2026 à 14h : Dépôt des ressources"),
+    )(_rappel_add)
+    rappel.subcommand(
+        "liste", aliases=("list",), permission=moderators,
+        direct_permission=Permission.ALL, default_in_direct=True,
+        help="les rappels de ce salon (en message direct : les vôtres, dans tous les salons)",
+        examples=("rappel liste",),
+    )(_rappel_list)
+    rappel.subcommand(
+        "suppr", aliases=("supprimer", "delete"), usage="<n>", permission=moderators,
+        rooms_only=True, help="supprime le rappel n° <n> de la liste de ce salon",
+        examples=("rappel suppr 1",),
+    )(_rappel_delete)
 
+    relance = registry.group("relance", aliases=("prompt",))
+    relance.argument(
+        usage="<quand>", permission=moderators, rooms_only=True,
+        help="programme la question « Où en est l’équipe ? » dans ce salon lié ; chaque "
+             "réponse devient un point d’avancement",
+        examples=("relance chaque vendredi à 16h",),
+    )(_relance_at)
+    relance.subcommand(
+        "stop", aliases=("arrêt", "arrêter"), permission=moderators, rooms_only=True,
+        help="arrête les relances de ce salon", examples=("relance stop",),
+    )(_relance_stop)
+
+    digest = registry.group("digest")
+    referents = Permission.REFERENT
+    digest.subcommand(
+        "abonner", aliases=("subscribe",), usage="[quotidien|hebdo]", permission=referents,
+        help="vous abonne au digest des mises à jour, par message direct (hebdo par défaut)",
+        examples=("digest abonner hebdo",),
+    )(_digest_subscribe)
+    digest.subcommand(
+        "désabonner", aliases=("désinscrire", "unsubscribe"), permission=referents,
+        help="arrête vos digests", examples=("digest désabonner",),
+    )(_digest_unsubscribe)
+    digest.subcommand(
+        "maintenant", aliases=("now",), permission=referents,
+        help="envoie tout de suite le digest aux référents abonnés",
+        examples=("digest maintenant",),
+    )(_digest_now)
