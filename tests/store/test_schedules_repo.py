@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from traam_bot.config import load_directory
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.schedules_repo import ACTIVE, DONE, PAUSED, SchedulesRepo

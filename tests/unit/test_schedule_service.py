@@ -12,7 +12,7 @@ import pytest
 
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Reply, RoomUnavailable
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo

@@ -10,9 +10,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Reply, RoomUnavailable
+from traam_bot.domain.occurrences import next_occurrence, occurrences_between
 from traam_bot.domain.render import Doc
-from traam_bot.domain.schedule import Trigger, next_occurrence, occurrences_between
 from traam_bot.domain.text import format_datetime
+from traam_bot.domain.triggers import Trigger
 from traam_bot.store.schedules_repo import (
     ACTIVE,
     CANCELLED,
