@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from traam_bot.domain.model import Contact, Project
+from traam_bot.domain.model import Contact, Project, project_order
 from traam_bot.domain.text import fold, words
 from traam_bot.domain.vocabulary import (
     STOPWORDS,
@@ -41,16 +41,12 @@ def _mentions_ia(text: str) -> bool:
     return "ia" in normalize_filters([text])
 
 
-def _sort_key(project: Project) -> tuple[str, str, str]:
-    return (fold(project.academie), fold(project.discipline), project.id)
-
-
 class ProjectIndex:
     """Active projects with precomputed folded words; build once, query many times."""
 
     def __init__(self, projects: Iterable[Project]) -> None:
         self.projects: tuple[Project, ...] = tuple(
-            sorted((p for p in projects if not p.archived), key=_sort_key)
+            sorted((p for p in projects if not p.archived), key=project_order)
         )
         self._postings: dict[str, set[int]] = {}  # word -> positions in self.projects
         self._naming: dict[str, set[int]] = {}  # id and discipline words only
