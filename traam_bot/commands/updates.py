@@ -6,6 +6,7 @@ from traam_bot.commands.registry import Context, Permission, Refusal, Registry, 
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.render import B, Code, Doc, text_reply
 from traam_bot.domain.updates import (
+    POINT_NAMES,
     UpdateTextError,
     check_update_text,
     parse_bilan_args,
@@ -116,7 +117,7 @@ async def lier(ctx: Context) -> Reply:
 
 def register(registry: Registry) -> None:
     registry.command(
-        "point", aliases=("update",), usage="<texte>",
+        POINT_NAMES[0], aliases=POINT_NAMES[1:], usage="<texte>",
         help="enregistre un point d’avancement (en message direct : "
              "!point <projet> : <texte>)",
         examples=("point Fait : séance 2 en classe", "point nsi : séance 2 réalisée"),

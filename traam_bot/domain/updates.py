@@ -13,6 +13,9 @@ from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.text import fold, format_date, plural, shorten
 
 MAX_UPDATE_CHARS = 4000
+# The !point command's name then its aliases: its registration and the edits of its
+# messages (`point_text`) both read them here.
+POINT_NAMES = ("point", "update")
 
 # Folded section words as written at a line's start: "fait", "a faire", "blocage(s)",
 # "besoin(s)" (blockers are often announced in the plural).

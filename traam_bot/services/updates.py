@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
 from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.updates import (
+    POINT_NAMES,
     UpdateTextError,
     bilan_doc,
     check_update_text,
@@ -19,7 +20,6 @@ from traam_bot.domain.updates import (
 from traam_bot.services.directory import DirectoryService
 from traam_bot.store.updates_repo import NewUpdate, UpdatesRepo
 
-POINT_NAMES = ("point", "update")
 RECENT_COUNT = 3
 
 
