@@ -29,7 +29,12 @@ class UsageError(Exception):
 
 
 class Refusal(Exception):
-    """Raised by a handler: the message is shown as is (permission, missing link…)."""
+    """Raised by a handler: the message (text or document) is shown as is (permission,
+    missing link, unknown project…)."""
+
+    def __init__(self, message: str | Doc) -> None:
+        self.doc = message if isinstance(message, Doc) else Doc().para(message)
+        super().__init__(self.doc.plain())
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ async def run_command(registry: Registry, spec: CommandSpec, ctx: Context) -> Re
             doc.item(Code(ctx.prefix + example))
         return doc.reply()
     except Refusal as err:
-        return text_reply(str(err))
+        return err.doc.reply()
 
 
 def unknown_command(name: str, prefix: str) -> Reply:
