@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from traam_bot.commands.router import Router
-from traam_bot.config import Settings, load_directory
+from traam_bot.config import Settings
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.messenger import Messenger
@@ -23,10 +23,10 @@ from traam_bot.matrix.withheld import Withheld, notice_key, withheld_notice
 from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
 from traam_bot.services.digests import DigestService
-from traam_bot.services.directory import DirectoryService
+from traam_bot.services.directory import DirectoryService, migrate_and_import
 from traam_bot.services.schedules import Poster, ScheduleService
 from traam_bot.services.updates import UpdateService
-from traam_bot.store.database import Database, upgrade
+from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
@@ -64,10 +64,7 @@ async def build_services(settings: Settings, db: Database, poster: Poster,
 
 async def prepare_database(settings: Settings) -> Database:
     """Migrations then directory import: what `run` does before connecting."""
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    repo = DirectoryRepo(db)
-    report = await repo.import_directory(load_directory(settings.directory))
+    db, _directory, report = await migrate_and_import(settings)
     if report.changed:
         log.info("directory imported: %d added, %d updated, %d archived",
                  len(report.added), len(report.updated), len(report.archived))

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from traam_bot.config import ConfigError, load_directory, load_settings
+from traam_bot.config import ConfigError, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
@@ -73,17 +73,10 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _directory_import(args: argparse.Namespace) -> int:
-    from traam_bot.store.database import Database, upgrade
-    from traam_bot.store.directory_repo import DirectoryRepo
+    from traam_bot.services.directory import migrate_and_import
 
-    settings = load_settings(args.config)
-    directory = load_directory(settings.directory)
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        report = await DirectoryRepo(db).import_directory(directory)
-    finally:
-        await db.close()
+    db, directory, report = await migrate_and_import(load_settings(args.config))
+    await db.close()
     print(f"Annuaire importé : {len(directory.projects)} projets, "
           f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
           f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "

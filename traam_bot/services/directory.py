@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from traam_bot.config import Settings, load_directory
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.search import ProjectIndex
+from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo, ImportReport
 
 
@@ -55,3 +57,17 @@ class DirectoryService:
         previous = await self.repo.link_room(room_id, project_id, by, now, label)
         self._links[room_id] = project_id
         return previous
+
+
+async def migrate_and_import(settings: Settings) -> tuple[Database, Directory, ImportReport]:
+    """Read the directory file, apply the migrations, import the directory: what `run` and
+    `directory import` both do first. The caller closes the returned database."""
+    directory = load_directory(settings.directory)
+    await upgrade(settings.database.url)
+    db = Database(settings.database.url)
+    try:
+        report = await DirectoryRepo(db).import_directory(directory)
+    except BaseException:
+        await db.close()
+        raise
+    return db, directory, report
