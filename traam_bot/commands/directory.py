@@ -123,7 +123,8 @@ def capabilities(prefix: str) -> Reply:
 
 
 def answer_question(ctx: Context) -> Reply:
-    """Free text in a direct chat or with a mention: projects, contacts, about, or help."""
+    """Free text in a direct chat or with a mention: projects, contacts, about, or what
+    the bot can answer."""
     directory = ctx.services.directory
     intent = classify(ctx.incoming.body, directory.index, directory.contacts)
     if intent.kind == "projects":

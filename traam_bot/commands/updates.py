@@ -56,7 +56,8 @@ async def point(ctx: Context) -> Reply:
 
 
 async def prompt_answer(ctx: Context, project: Project) -> Reply | None:
-    """A member's answer to the progress prompt is an update, acknowledged with ✅ only."""
+    """A member's answer to a progress prompt is recorded as an update, acknowledged with
+    ✅ alone (❌ and the reason when it cannot be); None for a non-member."""
     if not ctx.room.is_member(ctx.sender):
         return None
     try:

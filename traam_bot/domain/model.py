@@ -100,7 +100,8 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A text message addressed to the bot, already stripped of reply fallback."""
+    """A text message from someone else in a room the bot is in (the router decides
+    whether it is for the bot); reply fallback and a leading mention already stripped."""
 
     room_id: str
     event_id: str
