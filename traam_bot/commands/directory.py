@@ -39,7 +39,7 @@ def register(registry: Registry) -> None:
     async def projet(ctx: Context) -> Reply:
         if not ctx.args:
             raise UsageError("Précisez le projet voulu.")
-        return await project_card(ctx, find_project(ctx, ctx.args))
+        return await project_card(ctx, require_project(ctx, ctx.args))
 
     @registry.command("contacts", aliases=("contact",), usage="[mots]",
                       help="les contacts de la DRANE (nom, rôle, courriel)",
@@ -65,7 +65,7 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
     return doc.reply()
 
 
-def find_project(ctx: Context, query: str) -> Project:
+def require_project(ctx: Context, query: str) -> Project:
     """The project `query` names (id or words); otherwise a Refusal showing `not_found`."""
     index = ctx.services.directory.index
     project = index.find(query)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traam_bot.commands.directory import find_project
+from traam_bot.commands.directory import require_project
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.render import B, Code, Doc, text_reply
@@ -23,7 +23,7 @@ def _dm_target(ctx: Context) -> tuple[Project, str]:
     parts = split_dm_point(ctx.args)
     if parts is None:
         raise UsageError("En message direct, indiquez le projet puis « : » et le texte.")
-    project = find_project(ctx, parts[0])
+    project = require_project(ctx, parts[0])
     services = ctx.services
     rooms = services.directory.rooms_of(project.id)
     if ctx.sender not in services.settings.admins and not any(
@@ -75,7 +75,7 @@ async def bilan(ctx: Context) -> Reply:
         raise UsageError(str(err)) from None
     directory = ctx.services.directory
     if args.project_query:
-        projects = [find_project(ctx, args.project_query)]
+        projects = [require_project(ctx, args.project_query)]
     else:
         linked = directory.project_for_room(ctx.incoming.room_id)
         projects = [linked] if linked else directory.projects
@@ -89,7 +89,7 @@ async def lier(ctx: Context) -> Reply:
                       "direct.")
     if not ctx.args:
         raise UsageError("Précisez le projet à lier à ce salon.")
-    project = find_project(ctx, ctx.args)
+    project = require_project(ctx, ctx.args)
     directory = ctx.services.directory
     room_id = ctx.incoming.room_id
     label = ctx.services.room_label(room_id)
