@@ -82,13 +82,15 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
 
 
 async def prepare_database(settings: Settings) -> tuple[Database, ImportReport]:
-    """Migrations then directory import: what `run` does before connecting, and what
-    `db upgrade` plus `directory import` do from the command line."""
+    """Read the directory file, apply the migrations, import the directory: what `run`
+    does before connecting, and what `directory import` does. The caller closes the
+    database."""
+    directory = load_directory(settings.directory)
     await upgrade(settings.database.url)
     db = Database(settings.database.url)
     try:
         async with UnitsOfWork(db)() as uow:
-            report = await uow.directory.import_directory(load_directory(settings.directory))
+            report = await uow.directory.import_directory(directory)
     except BaseException:
         await db.close()
         raise

@@ -10,7 +10,7 @@ from typing import Any
 from tests.store_units import each
 from traam_bot.config import load_directory
 from traam_bot.domain.records import ACTIVE, DONE, PAUSED
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.store.database import Database
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

@@ -200,6 +200,20 @@ async def test_no_match_but_close_gets_a_suggestion(router: Bot, body: str) -> N
     assert "<code>!projet dijon-technologie-projet</code>" in reply.html
 
 
+@pytest.mark.parametrize(("body", "room"), [
+    ("!bilan teknolojie", FakeRoom()),
+    ("!lier teknolojie", FakeRoom(levels={ALICE: 50})),
+    ("!point teknolojie : séance 2 réalisée", FakeRoom(is_direct=True)),
+])
+async def test_every_command_answers_an_unknown_project_alike(
+        router: Bot, body: str, room: FakeRoom) -> None:
+    reply = await answer(router, body, room)
+    assert reply.plain == ("Aucun projet ne correspond à « teknolojie ».\n"
+                           "Vouliez-vous dire Technologie (Dijon) ? "
+                           "!projet dijon-technologie-projet")
+    assert "<code>!projet dijon-technologie-projet</code>" in reply.html
+
+
 @pytest.mark.parametrize(
     ("args", "project_id", "discipline", "theme"),
     [

@@ -16,7 +16,7 @@ from tests.unit.harness import NOW, Bot, make_bot, migrated_template
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT
 from traam_bot.domain.records import PAUSED
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.matrix.outbox_sender import OutboxSender
 from traam_bot.matrix.runtime import Backoff
 from traam_bot.matrix.send import Outcome

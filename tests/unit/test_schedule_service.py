@@ -16,7 +16,7 @@ from traam_bot.config import load_directory
 from traam_bot.domain.model import Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, MISSED, PAUSED, Schedule
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.store.database import Database, upgrade

@@ -13,11 +13,10 @@ from traam_bot.domain.search import (
     find_project,
     match_contacts,
     match_projects,
-    normalize_filters,
     suggest,
-    word_matches,
 )
 from traam_bot.domain.text import fold
+from traam_bot.domain.vocabulary import normalize_filters, word_matches
 
 ALL = set(SEED_IDS)
 BESANCON = {p for p in ALL if p.startswith("besancon")}

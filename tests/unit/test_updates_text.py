@@ -13,6 +13,7 @@ from traam_bot.domain.model import Project, Section, Update
 from traam_bot.domain.render import MAX_MESSAGE_BYTES, Doc
 from traam_bot.domain.updates import (
     MAX_UPDATE_CHARS,
+    POINT_NAMES,
     BilanArgs,
     UpdateTextError,
     bilan_doc,
@@ -25,7 +26,6 @@ from traam_bot.domain.updates import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-POINT_NAMES = ("point", "update")
 ZWSP = "\u200b"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from traam_bot.commands.registry import Context, Registry, UsageError, help_reply
+from traam_bot.commands.registry import Context, Refusal, Registry, UsageError, help_reply
 from traam_bot.domain.model import Contact, Project, Reply
 from traam_bot.domain.questions import classify
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
@@ -39,11 +39,7 @@ def register(registry: Registry) -> None:
     async def projet(ctx: Context) -> Reply:
         if not ctx.args:
             raise UsageError("Précisez le projet voulu.")
-        index = ctx.services.directory.index
-        project = index.find(ctx.args)
-        if project is None:
-            return not_found(ctx.args, index.suggest(ctx.args), ctx.prefix)
-        return await project_card(ctx, project)
+        return await project_card(ctx, require_project(ctx, ctx.args))
 
     @registry.command("contacts", aliases=("contact",), usage="[mots]",
                       help="les contacts de la DRANE (nom, rôle, courriel)",
@@ -60,7 +56,7 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
                    prefix: str = "!") -> Reply:
     if not projects:
         suggestion = index.suggest(query) if query else None
-        return not_found(query, suggestion, prefix)
+        return not_found(query, suggestion, prefix).reply()
     head = plural(len(projects), "projet")
     doc = Doc().para(f"{head} " + (f"pour « {query} » :" if query else ":"))
     for p in projects:
@@ -69,14 +65,24 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
     return doc.reply()
 
 
-def not_found(query: str, suggestion: Project | None, prefix: str) -> Reply:
+def require_project(ctx: Context, query: str) -> Project:
+    """The project `query` names (id or words); otherwise a Refusal showing `not_found`."""
+    index = ctx.services.directory.index
+    project = index.find(query)
+    if project is None:
+        raise Refusal(not_found(query, index.suggest(query), ctx.prefix))
+    return project
+
+
+def not_found(query: str, suggestion: Project | None, prefix: str) -> Doc:
+    """The one reply for an unknown project, with the closest project when there is one."""
     doc = Doc().para(f"Aucun projet ne correspond à « {query} ».")
     if suggestion is not None:
         doc.para("Vouliez-vous dire ", B(f"{suggestion.discipline} ({suggestion.academie})"),
                  " ? ", Code(f"{prefix}projet {suggestion.id}"))
     else:
         doc.para(f"Tapez {prefix}projets pour voir la liste complète.")
-    return doc.reply()
+    return doc
 
 
 async def project_card(ctx: Context, project: Project) -> Reply:
@@ -117,13 +123,14 @@ def capabilities(prefix: str) -> Reply:
 
 
 def answer_question(ctx: Context) -> Reply:
-    """Free text in a direct chat or with a mention: projects, contacts, about, or help."""
+    """Free text in a direct chat or with a mention: projects, contacts, about, or what
+    the bot can answer."""
     directory = ctx.services.directory
     intent = classify(ctx.incoming.body, directory.index, directory.contacts)
     if intent.kind == "projects":
         query = " ".join(intent.filters)
         if intent.unmatched and not intent.filters:
-            return not_found(" ".join(intent.unmatched), None, ctx.prefix)
+            return not_found(" ".join(intent.unmatched), None, ctx.prefix).reply()
         return projects_reply(directory.index.match(list(intent.filters)), query,
                               directory.index, ctx.prefix)
     if intent.kind == "contacts":

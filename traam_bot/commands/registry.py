@@ -36,7 +36,12 @@ class UsageError(Exception):
 
 
 class Refusal(Exception):
-    """Raised by a handler: the message is shown as is (permission, missing link…)."""
+    """Raised by a handler: the message (text or document) is shown as is (permission,
+    missing link, unknown project…)."""
+
+    def __init__(self, message: str | Doc) -> None:
+        self.doc = message if isinstance(message, Doc) else Doc().para(message)
+        super().__init__(self.doc.plain())
 
 
 @dataclass(frozen=True)
@@ -309,7 +314,7 @@ async def _invoke(handler: Handler, ctx: Context, usage_line: str,
     except UsageError as err:
         return usage_reply(str(err), usage_line, examples, ctx.prefix)
     except Refusal as err:
-        return text_reply(str(err))
+        return err.doc.reply()
 
 
 async def run_command(registry: Registry, spec: CommandSpec, ctx: Context) -> Reply:

@@ -10,8 +10,9 @@ from traam_bot.commands.registry import Context, Permission, Refusal, Registry, 
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.records import PAUSED, Schedule
 from traam_bot.domain.render import B, Doc, I, text_reply
-from traam_bot.domain.schedule import WhenError, parse_when, split_when_message
 from traam_bot.domain.text import fold, format_datetime
+from traam_bot.domain.triggers import WhenError
+from traam_bot.domain.when import parse_when, split_when_message
 
 DIGEST_FREQUENCIES = {"quotidien": "quotidien", "quotidienne": "quotidien", "jour": "quotidien",
                       "hebdo": "hebdo", "hebdomadaire": "hebdo", "semaine": "hebdo"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from traam_bot.commands.directory import require_project
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.render import B, Code, Doc, text_reply
 from traam_bot.domain.updates import (
+    POINT_NAMES,
     UpdateTextError,
     check_update_text,
     parse_bilan_args,
@@ -17,22 +19,11 @@ def _label(p: Project) -> str:
     return p.label
 
 
-def _find(ctx: Context, query: str) -> Project:
-    index = ctx.services.directory.index
-    project = index.find(query)
-    if project is None:
-        suggestion = index.suggest(query)
-        hint = f" Vouliez-vous dire {suggestion.id} ?" if suggestion else ""
-        raise Refusal(f"Aucun projet ne correspond à « {query} ».{hint} "
-                      f"Tapez {ctx.prefix}projets pour la liste.")
-    return project
-
-
 def _dm_target(ctx: Context) -> tuple[Project, str]:
     parts = split_dm_point(ctx.args)
     if parts is None:
         raise UsageError("En message direct, indiquez le projet puis « : » et le texte.")
-    project = _find(ctx, parts[0])
+    project = require_project(ctx, parts[0])
     services = ctx.services
     rooms = services.directory.rooms_of(project.id)
     if ctx.sender not in services.settings.admins and not any(
@@ -65,7 +56,8 @@ async def point(ctx: Context) -> Reply:
 
 
 async def prompt_answer(ctx: Context, project: Project) -> Reply | None:
-    """A member's answer to the progress prompt is an update, acknowledged with ✅ only."""
+    """A member's answer to a progress prompt is recorded as an update, acknowledged with
+    ✅ alone (❌ and the reason when it cannot be); None for a non-member."""
     if not ctx.room.is_member(ctx.sender):
         return None
     try:
@@ -83,7 +75,7 @@ async def bilan(ctx: Context) -> Reply:
         raise UsageError(str(err)) from None
     directory = ctx.services.directory
     if args.project_query:
-        projects = [_find(ctx, args.project_query)]
+        projects = [require_project(ctx, args.project_query)]
     else:
         linked = directory.project_for_room(ctx.incoming.room_id)
         projects = [linked] if linked else directory.projects
@@ -97,7 +89,7 @@ async def lier(ctx: Context) -> Reply:
                       "direct.")
     if not ctx.args:
         raise UsageError("Précisez le projet à lier à ce salon.")
-    project = _find(ctx, ctx.args)
+    project = require_project(ctx, ctx.args)
     directory = ctx.services.directory
     room_id = ctx.incoming.room_id
     label = ctx.services.room_label(room_id)
@@ -116,7 +108,7 @@ async def lier(ctx: Context) -> Reply:
 
 def register(registry: Registry) -> None:
     registry.command(
-        "point", aliases=("update",), usage="<texte>",
+        POINT_NAMES[0], aliases=POINT_NAMES[1:], usage="<texte>",
         help="enregistre un point d’avancement (en message direct : "
              "!point <projet> : <texte>)",
         examples=("point Fait : séance 2 en classe", "point nsi : séance 2 réalisée"),

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from traam_bot.domain.model import Project, Update
+from traam_bot.domain.model import SECTION_LABELS, Project, Update, project_order
 from traam_bot.domain.render import B, Doc, I
-from traam_bot.domain.text import fold, format_date, format_datetime, plural, shorten
-from traam_bot.domain.updates import SECTION_LABELS, update_block
+from traam_bot.domain.text import format_date, format_datetime, plural, shorten
+from traam_bot.domain.updates import update_block
 
 UPCOMING_DAYS = 7
 _DAY = timedelta(days=1)
@@ -48,7 +48,7 @@ def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
     of scope are dropped anyway. `last_update` maps project id -> time of its latest
     update over all time (projects absent from it never had one).
     """
-    in_scope = sorted((p for p in projects if not p.archived), key=_project_order)
+    in_scope = sorted((p for p in projects if not p.archived), key=project_order)
     groups = _group_by_project(updates, {p.id for p in in_scope}, since)
     quiet = _quiet_projects(in_scope, groups, last_update, now, quiet_days)
     soon = _upcoming_window(upcoming, now)
@@ -63,10 +63,6 @@ def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
     _quiet_section(doc, quiet, now)
     _upcoming_section(doc, soon, tz, max_chars)
     return doc
-
-
-def _project_order(project: Project) -> tuple[str, str, str]:
-    return (fold(project.academie), fold(project.discipline), project.id)
 
 
 def _group_by_project(updates: Sequence[Update], scope: set[str],

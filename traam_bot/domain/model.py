@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from traam_bot.domain.text import academie_label
+from traam_bot.domain.text import academie_label, fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,11 @@ class Project:
     def label(self) -> str:
         """"NSI (académie de Besançon)"."""
         return f"{self.discipline} ({academie_label(self.academie)})"
+
+
+def project_order(project: Project) -> tuple[str, str, str]:
+    """Order of project listings and digests: académie, discipline (accents folded), id."""
+    return (fold(project.academie), fold(project.discipline), project.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +52,20 @@ class Directory:
     contacts: tuple[Contact, ...]
 
 
+# The kinds of section an update may hold, with the French label users write and see;
+# parsing, highlighting and digests all derive their words from these two constants.
+SECTION_LABELS = {
+    "fait": "Fait",
+    "a_faire": "À faire",
+    "blocage": "Blocage",
+    "besoin": "Besoin",
+}
 BLOCKER_KINDS = ("blocage", "besoin")  # sections that digests and bilans bring forward
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One structured line of an update: kind is fait / a_faire / blocage / besoin."""
+    """One structured line of an update: kind is a key of SECTION_LABELS."""
 
     kind: str
     text: str
@@ -87,7 +100,8 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A text message addressed to the bot, already stripped of reply fallback."""
+    """A text message from someone else in a room the bot is in (the router decides
+    whether it is for the bot); reply fallback and a leading mention already stripped."""
 
     room_id: str
     event_id: str

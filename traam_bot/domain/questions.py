@@ -23,14 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from traam_bot.domain.model import Contact, Project
-from traam_bot.domain.search import (
-    STOPWORDS,
-    ProjectIndex,
-    match_contacts,
-    normalize_filters,
-    word_matches,
-)
+from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import fold, words
+from traam_bot.domain.vocabulary import STOPWORDS, normalize_filters, word_matches
 
 PROJECTS, CONTACTS, ABOUT, UNKNOWN = "projects", "contacts", "about", "unknown"
 

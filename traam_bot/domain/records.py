@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from traam_bot.domain.model import Section
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 
 # schedule statuses
 ACTIVE = "active"

@@ -92,7 +92,7 @@ class Doc:
     def quote(self, text: str, strong: Callable[[str], bool] | None = None) -> Doc:
         """A multi-line block of user text (an update), kept with its line breaks.
 
-        Lines for which `strong(line)` holds are highlighted (⚠️ and bold).
+        Lines for which `strong(line)` holds are highlighted: ⚠️, and bold in HTML.
         """
         lines = text.splitlines() or [""]
         marked = [bool(strong and strong(line)) for line in lines]
@@ -134,7 +134,8 @@ class Doc:
         return "".join(out)
 
     def reply(self, reaction: str | None = None, limit: int = MAX_MESSAGE_BYTES) -> Reply:
-        """Render, splitting between blocks so that no message exceeds `limit` bytes."""
+        """Render, starting a new message between blocks before the plain and HTML bodies
+        together pass `limit` bytes (a single larger block still goes out whole)."""
         chunks = self._split(limit)
         first, rest = chunks[0], chunks[1:]
         return Reply(

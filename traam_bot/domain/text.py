@@ -1,4 +1,4 @@
-"""French text helpers: accent/case folding and French date formatting."""
+"""French text helpers: folding for comparisons, words, French dates, shortening, plurals."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents, turn typographic apostrophes/quotes into spaces."""
+    """Lower-case ASCII transliteration for comparisons: accents stripped, "œ" -> "oe",
+    typographic quotes made plain ("’" -> "'", "«" -> "<<"), emoji dropped.
+
+    The length may change: map positions back with care (see domain.updates).
+    """
     return unidecode(text).lower()
 
 
@@ -55,7 +59,8 @@ def format_short_date(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cut at a word boundary before `limit` characters, marking the cut with "…"."""
+    """`text` if it fits in `limit` characters; else its first `limit` characters, cut back
+    to the last space when there is one, followed by "…"."""
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
@@ -63,5 +68,6 @@ def shorten(text: str, limit: int) -> str:
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:
-    """"1 mise à jour", "3 mises à jour"."""
+    """"0 projet", "1 projet", "3 projets": singular below 2, as in French; `plural_form`
+    for plurals that are not singular + "s"."""
     return f"{n} {singular if n < 2 else (plural_form or singular + 's')}"

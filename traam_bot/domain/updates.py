@@ -8,19 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from traam_bot.domain.model import Project, Section, Update
+from traam_bot.domain.model import BLOCKER_KINDS, SECTION_LABELS, Project, Section, Update
 from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.text import fold, format_date, plural, shorten
 
 MAX_UPDATE_CHARS = 4000
+# The !point command's name then its aliases: its registration and the edits of its
+# messages (`point_text`) both read them here.
+POINT_NAMES = ("point", "update")
 
-SECTION_LABELS = {
-    "fait": "Fait",
-    "a_faire": "À faire",
-    "blocage": "Blocage",
-    "besoin": "Besoin",
-}
-_SECTION_LINE = re.compile(r"^\s*[-•*]?\s*(fait|a faire|blocages?|besoins?)\s*:\s*(.*)$")
+# Folded section words as written at a line's start: "fait", "a faire", "blocage(s)",
+# "besoin(s)" (blockers are often announced in the plural).
+_BLOCKER_WORDS = "|".join(f"{kind}s?" for kind in BLOCKER_KINDS)
+_SECTION_WORDS = "|".join(
+    [kind.replace("_", " ") for kind in SECTION_LABELS if kind not in BLOCKER_KINDS]
+    + [_BLOCKER_WORDS])
+_SECTION_LINE = re.compile(rf"^\s*[-•*]?\s*({_SECTION_WORDS})\s*:\s*(.*)$")
 _DATE = re.compile(r"(?:^|\s)depuis\s+(?:le\s+)?(\d{1,2})/(\d{1,2})/(\d{4})\s*$",
                    re.IGNORECASE)
 
@@ -129,7 +132,7 @@ def update_block(doc: Doc, update: Update, tz: ZoneInfo, shorten_to: int | None 
     return doc
 
 
-_BLOCKER_START = re.compile(r"^[-•*]?\s*(blocages?|besoins?)\s*:")
+_BLOCKER_START = re.compile(rf"^[-•*]?\s*({_BLOCKER_WORDS})\s*:")
 
 
 def is_blocker_line(line: str) -> bool:

@@ -60,3 +60,4 @@ class DirectoryService:
         previous = await uow.directory.link_room(room_id, project_id, by, now, label)
         uow.after_commit(lambda: self._links.__setitem__(room_id, project_id))
         return previous
+

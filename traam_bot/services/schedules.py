@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Reply
+from traam_bot.domain.occurrences import next_occurrence, occurrences_between
 from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
 from traam_bot.domain.render import Doc
-from traam_bot.domain.schedule import Trigger, next_occurrence, occurrences_between
 from traam_bot.domain.text import format_datetime
+from traam_bot.domain.triggers import Trigger
 from traam_bot.services.outbox import Outbox
 
 if TYPE_CHECKING:

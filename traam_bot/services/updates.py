@@ -11,6 +11,7 @@ from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
 from traam_bot.domain.records import NewUpdate
 from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.updates import (
+    POINT_NAMES,
     UpdateTextError,
     bilan_doc,
     check_update_text,
@@ -22,7 +23,6 @@ from traam_bot.domain.updates import (
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
 
-POINT_NAMES = ("point", "update")
 RECENT_COUNT = 3
 
 

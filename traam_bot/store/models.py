@@ -149,7 +149,7 @@ class ScheduleRow(Base):
     room_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     owner: Mapped[str] = mapped_column(String(255), index=True)  # creator, or digest recipient
     message: Mapped[str] = mapped_column(Text, default="")
-    trigger: Mapped[str] = mapped_column(Text)  # domain.schedule.Trigger.to_json()
+    trigger: Mapped[str] = mapped_column(Text)  # domain.triggers.Trigger.to_json()
     may_ping_room: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="active")
     # active | paused (room lost) | done (one-off sent) | missed | cancelled

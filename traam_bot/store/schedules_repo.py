@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.records import ACTIVE, DONE, PAUSED, Firing, Schedule
-from traam_bot.domain.schedule import Trigger
+from traam_bot.domain.triggers import Trigger
 from traam_bot.store.models import FiringRow, PromptEventRow, ScheduleRow
 from traam_bot.store.sql import insert_ignore
 
