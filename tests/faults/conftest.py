@@ -37,7 +37,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 async def proxy(sandbox: Sandbox) -> AsyncIterator[FaultProxy]:
-    """The bot's only way to Synapse, back in "pass" mode before each test module ends."""
+    """The bot's only way to Synapse (bot.yaml names it); each test leaves it in "pass"."""
     async with FaultProxy(sandbox.synapse.url) as p:
         config = yaml.safe_load(sandbox.config_path.read_text(encoding="utf-8"))
         config["matrix"]["homeserver"] = p.url
