@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import make_url
 
 from tests.e2e.helpers import ask, room_with_bot
 from tests.faultproxy import FaultProxy
@@ -73,7 +74,7 @@ async def owed_in_history(user: UserClient, room: str, bot_id: str) -> Owed:
 
 def stored_counts(sandbox: Sandbox, tag: str) -> dict[str, int]:
     """event id -> rows in the bot's `updates` table, for the updates carrying `tag`."""
-    db = sandbox.workdir / "traam.db"
+    db = make_url(sandbox.settings.database.url).database
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
         rows = conn.execute("SELECT event_id, count(*) FROM updates WHERE text LIKE ? "
                             "GROUP BY event_id", (f"%{tag}%",)).fetchall()
