@@ -147,7 +147,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
         dispatcher = Dispatcher(services, Router(services), units)
         runtime = Runtime(client, dispatcher, settings.servers, display_names=(localpart,),
-                          sender=sender)
+                          sender=sender, on_recovered=outbox_sender.kick)
         stop = stop or signal_event()
         tasks = [asyncio.ensure_future(_propagate(stop, runtime.stopping)),
                  asyncio.ensure_future(outbox_sender.run(runtime.synced_once)),

@@ -15,7 +15,7 @@ import yaml
 
 from tests.e2e.conftest import coord, equipe
 from tests.faultproxy import FaultProxy
-from traam_bot.sandbox import Sandbox
+from traam_bot.devtools.sandbox import Sandbox
 
 __all__ = ["coord", "equipe"]  # module-scoped users, logged in on `sandbox` below
 

@@ -24,7 +24,7 @@ from sqlalchemy import make_url
 
 from tests.e2e.helpers import ask, room_with_bot
 from tests.faultproxy import FaultProxy
-from traam_bot.sandbox import BotSubprocess, Sandbox, UserClient
+from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
 
 PROJECT = "besancon-nsi-egalite"
 OUTAGE = 60.0  # seconds of 502, as in the issue

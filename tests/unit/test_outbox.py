@@ -241,3 +241,31 @@ async def _expired_and_told(bot: Bot) -> bool:
     found = await rows(bot)
     return (len(found) == 2 and found[0].status == EXPIRED
             and "n’a pas pu être publié" in found[1].payload)
+
+
+async def test_a_kick_retries_at_once_instead_of_at_the_end_of_the_backoff(bot: Bot) -> None:
+    """When a sync goes through again, waiting rows do not sit out their backoff."""
+    clock: Clock = bot.services.clock  # type: ignore[assignment]
+    transport = FakeTransport(clock, step=timedelta(0))
+    down = True
+    transport.failing = lambda: down
+    await owe_answer(bot, "$k", "Réponse", reaction=None)
+    sender = OutboxSender(delivery_of(bot), bot.services.outbox, transport,  # type: ignore[arg-type]
+                          lambda user: asyncio.sleep(0, result="!dm:localhost"),
+                          backoff=lambda: Backoff(base=3600, cap=3600))
+    ready = asyncio.Event()
+    ready.set()
+    task = asyncio.create_task(sender.run(ready))
+    try:
+        async with asyncio.timeout(5):
+            while not transport.attempts:  # noqa: ASYNC110 - the fake records attempts
+                await asyncio.sleep(0.01)
+            down = False
+            sender.kick()  # an hour of backoff left: only the kick can make it in time
+            while not await all_done(bot):  # noqa: ASYNC110 - polls the database
+                await asyncio.sleep(0.01)
+    finally:
+        await sender.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(transport.attempts) == 2

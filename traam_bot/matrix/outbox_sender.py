@@ -49,6 +49,13 @@ class OutboxSender:
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
+        self._kicked = asyncio.Event()
+
+    def kick(self) -> None:
+        """The homeserver answers again (a sync went through): retry every waiting queue
+        now instead of at the end of its backoff."""
+        self._kicked.set()
+        self._kicked = asyncio.Event()
 
     async def run(self, ready: asyncio.Event) -> None:
         """Until `stopping`: waits for `ready` (rooms known after the first sync), then
@@ -110,8 +117,8 @@ class OutboxSender:
                 queue.pop(0)
                 self._known.discard(item.id)
                 backoff.reset()
-            else:  # what the server asked (429), else our backoff
-                await self._pause(wait or backoff.next())
+            elif await self._pause(wait or backoff.next()):  # 429: what the server asked
+                backoff.reset()  # kicked: the homeserver is back
         if not queue:
             self._queues.pop(key, None)
 
@@ -144,8 +151,14 @@ class OutboxSender:
         await self.delivery.attempted(item, outcome.error)
         return outcome.wait or 0.0
 
-    async def _pause(self, seconds: float) -> None:
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True when cut short by a kick."""
+        kicked = self._kicked
+        waiters = {asyncio.ensure_future(self.stopping.wait()),
+                   asyncio.ensure_future(kicked.wait())}
         try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return kicked.is_set() and not self.stopping.is_set()

@@ -76,8 +76,10 @@ class Backoff:
 class Runtime:
     def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
                  display_names: tuple[str, ...] = (), concurrency: int = 128,
-                 sender: Sender | None = None) -> None:
+                 sender: Sender | None = None,
+                 on_recovered: Callable[[], None] = lambda: None) -> None:
         self.client = client
+        self.on_recovered = on_recovered  # the homeserver answers again after failures
         self.sink = sink
         self.sender = sender or Sender(client)
         self.allowed_servers = allowed_servers
@@ -109,6 +111,8 @@ class Runtime:
                 log.warning("sync failed (%s); retrying in %.1f s", _describe(resp), delay)
                 await self._sleep(delay)
                 continue
+            if backoff.failures:
+                self.on_recovered()
             backoff.reset()
             await self._crypto_housekeeping()
             await self._process(resp, history=token is None, replay=first)

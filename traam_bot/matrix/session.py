@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
@@ -103,7 +104,10 @@ async def login_new_device(client: AsyncClient, password: str, device_name: str,
     resp = await client.login(password=password, device_name=device_name)
     if not isinstance(resp, LoginResponse):
         await client.close()
-        raise MatrixStartError(f"connexion refusée pour {client.user_id} : {resp.message}")
+        if not _answered_by_matrix(resp):
+            raise MatrixStartError(_unreachable(client, resp))
+        raise MatrixStartError(f"connexion refusée pour {client.user} : {resp.message} "
+                               "(vérifiez matrix.user_id et le mot de passe)")
     _write_credentials(store, Credentials(resp.user_id, resp.device_id, resp.access_token))
     log.info("logged in as %s, new device %s", resp.user_id, resp.device_id)
 
@@ -112,7 +116,20 @@ async def _check_token(client: AsyncClient) -> None:
     resp = await client.whoami()
     if not isinstance(resp, WhoamiResponse):
         await client.close()
+        if not _answered_by_matrix(resp):
+            raise MatrixStartError(_unreachable(client, resp))
         raise MatrixStartError(
             f"jeton d'accès refusé par le serveur ({resp.status_code}) : supprimez "
             f"{CREDENTIALS_FILE} du dossier store_path pour vous reconnecter")
     log.info("session restored for %s, device %s", client.user_id, client.device_id)
+
+
+def _answered_by_matrix(resp: Any) -> bool:
+    """A real refusal carries a Matrix error code; a proxy's 502 page or a 5xx does not."""
+    status = getattr(getattr(resp, "transport_response", None), "status", None)
+    return bool(getattr(resp, "status_code", None)) and not (status and status >= 500)
+
+
+def _unreachable(client: AsyncClient, resp: Any) -> str:
+    status = getattr(getattr(resp, "transport_response", None), "status", None)
+    return f"serveur Matrix injoignable : {client.homeserver} (HTTP {status or '?'})"
