@@ -1,0 +1,142 @@
+"""The dispatcher without Matrix: each event is one unit of work — what it writes, what it
+owes (outbox) and its ledger mark are committed together, or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot, migrated_template
+from traam_bot.config import load_directory
+from traam_bot.domain.model import Edit, Incoming, Redaction
+from traam_bot.domain.records import ACTIVE, PAUSED
+from traam_bot.domain.triggers import Trigger
+
+PROJECT = "besancon-nsi-egalite"
+TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice", "@bob:localhost": "Bob"},
+                levels={ALICE: 50})
+
+
+@pytest.fixture(scope="module")
+async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return await migrated_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
+    async with make_bot(tmp_path, template) as bot:
+        await bot.link(TEAM.room_id, PROJECT)
+        yield bot
+
+
+def message(event_id: str, body: str, sender: str = ALICE, room: FakeRoom = TEAM) -> Incoming:
+    return Incoming(room_id=room.room_id, event_id=event_id, sender=sender, body=body,
+                    timestamp=NOW)
+
+
+async def handled(bot: Bot, *event_ids: str) -> set[str]:
+    return await bot.dispatcher.handled(list(event_ids))
+
+
+async def test_a_point_is_stored_acknowledged_and_marked_in_one_go(bot: Bot) -> None:
+    await bot.dispatcher.on_event(message("$p1", "!point Fait : séance 1"), TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "Fait : séance 1")]
+    owed = await bot.owed()
+    assert [(o.kind, o.reaction_key or o.body[:24]) for o in owed] == [
+        ("reaction", "✅"), ("message", "Mise à jour n° 1 enregis")]
+    assert all(o.room_id == TEAM.room_id and o.in_reply_to == "$p1" for o in owed)
+    assert await handled(bot, "$p1") == {"$p1"}
+
+
+async def test_a_replayed_event_is_owed_and_stored_once(bot: Bot) -> None:
+    for _ in range(2):  # e.g. the first batch after a restart, before the ledger check
+        await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "séance 1")]
+    assert len(await bot.owed()) == 2  # one ✅, one reply
+
+
+async def test_a_failure_leaves_nothing_behind(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash in the middle (here, the database refusing the ledger mark): no update, no
+    message owed, not marked handled — so the event is handled again, whole, later."""
+    async def broken(*_a: object, **_kw: object) -> None:
+        raise ConnectionError("database gone")
+
+    from traam_bot.store.state_repo import StateRepo
+    monkeypatch.setattr(StateRepo, "mark_handled", broken)
+    with pytest.raises(ConnectionError):
+        await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    monkeypatch.undo()
+    assert await bot.updates(PROJECT) == []
+    assert await bot.owed() == []
+    assert await handled(bot, "$p1") == set()
+    await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "séance 1")]
+
+
+async def test_only_the_authors_edit_counts_and_is_acknowledged_quietly(bot: Bot) -> None:
+    await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    before = len(await bot.owed())
+    intruder = Edit(room_id=TEAM.room_id, event_id="$e1", sender="@bob:localhost",
+                    target="$p1", body="!point piraté", timestamp=NOW)
+    await bot.dispatcher.on_event(intruder, TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "séance 1")]
+    assert len(await bot.owed()) == before
+    author = Edit(room_id=TEAM.room_id, event_id="$e2", sender=ALICE, target="$p1",
+                  body="!point séance 1 et 2", timestamp=NOW + timedelta(minutes=1))
+    await bot.dispatcher.on_event(author, TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "séance 1 et 2")]
+    ack = (await bot.owed())[-1]
+    assert (ack.kind, ack.reaction_key, ack.in_reply_to) == ("reaction", "✏️", "$p1")
+    assert await handled(bot, "$e1", "$e2") == {"$e1", "$e2"}
+
+
+async def test_a_redaction_deletes_the_update(bot: Bot) -> None:
+    await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    await bot.dispatcher.on_event(Redaction(room_id=TEAM.room_id, event_id="$r1",
+                                            sender=ALICE, target="$p1", timestamp=NOW), TEAM)
+    assert await bot.updates(PROJECT) == []
+    assert await handled(bot, "$r1") == {"$r1"}
+
+
+async def test_chatter_is_marked_handled_and_owes_nothing(bot: Bot) -> None:
+    await bot.dispatcher.on_event(message("$c1", "on avance bien"), TEAM)
+    assert await bot.owed() == []
+    assert await handled(bot, "$c1") == {"$c1"}
+
+
+async def test_joining_a_room_named_in_the_directory_links_it(bot: Bot) -> None:
+    directory = load_directory(REPO / "config" / "traam.yaml")
+    named = replace(directory.projects[0], room="#traam-arts:localhost")
+    async with bot.units() as uow:
+        await bot.services.directory.import_directory(
+            uow, replace(directory, projects=(named, *directory.projects[1:])))
+    await bot.dispatcher.on_joined("!nouveau:localhost", ("!nouveau:localhost",
+                                                          "#TraAM-arts:localhost"),
+                                   1_700_000_000_000)
+    assert bot.services.directory.project_for_room("!nouveau:localhost") == named
+    assert await bot.dispatcher.joined_at("!nouveau:localhost") == 1_700_000_000_000
+
+
+async def test_leaving_pauses_the_rooms_schedules_and_rejoining_resumes_them(bot: Bot) -> None:
+    async with bot.units() as uow:
+        reminder = await bot.services.schedules.add(
+            uow, kind="reminder", room_id=TEAM.room_id, owner=ALICE, message="Réunion",
+            trigger=Trigger(hour=9, minute=0), now=NOW)
+    await bot.dispatcher.on_left(TEAM.room_id)
+    async with bot.units() as uow:
+        assert (await uow.schedules.get(reminder.id)).status == PAUSED  # type: ignore[union-attr]
+    assert bot.timers.armed[reminder.id] is None
+    await bot.dispatcher.on_joined(TEAM.room_id, (TEAM.room_id,), 1_700_000_000_000)
+    async with bot.units() as uow:
+        assert (await uow.schedules.get(reminder.id)).status == ACTIVE  # type: ignore[union-attr]
+    assert bot.timers.armed[reminder.id] is not None
+
+
+async def test_the_sync_token_is_kept(bot: Bot) -> None:
+    assert await bot.dispatcher.load_token() is None
+    await bot.dispatcher.save_token("s1_2_3")
+    assert await bot.dispatcher.load_token() == "s1_2_3"
