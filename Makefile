@@ -24,14 +24,16 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest -q
 
+# ruff, mypy, then the layer rules ([tool.importlinter] in pyproject.toml).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy traam_bot
+	$(BIN)/lint-imports --no-logo
 
 bench: venv
 	$(BIN)/python -m bench
 
 # Caches and build outputs; the venv and .local/ (local accounts and rooms) are kept.
 clean:
-	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .import_linter_cache build dist *.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
