@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.export import ProjectRecord
+from traam_bot.domain.records import ImportReport
 from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.direct import DirectRooms
 from traam_bot.matrix.outbox_sender import OutboxSender
@@ -31,31 +31,12 @@ from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService, Timers
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
-from traam_bot.store.directory_repo import ImportReport
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
-OUTBOX_MAX_AGE = timedelta(hours=24)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def no_timers() -> Timers:
-    class _None:
-        def arm(self, schedule_id: int, at: datetime | None) -> None:
-            return None
-    return _None()
-
-
-@dataclass(frozen=True)
-class Matrixless:
-    """What services need from Matrix when there is none (tests, CLI)."""
-
-    is_member: Callable[[str, str], bool] = lambda _room, _user: False
-    room_label: Callable[[str], str] = lambda room_id: room_id
 
 
 async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
@@ -141,7 +122,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                                              and user in client.rooms[room_id].users),
             room_label=lambda room_id: room_label(client, room_id), clock=clock)
         delivery = Delivery(units, services.outbox, clock, settings.tz,
-                            room_lost=services.schedules.pause_room, max_age=OUTBOX_MAX_AGE)
+                            room_lost=services.schedules.pause_room,
+                            max_age=timedelta(hours=settings.outbox.max_age_hours))
         outbox_sender = OutboxSender(delivery, services.outbox, sender,
                                      DirectRooms(client).direct_room)
         localpart = m.user_id.split(":", 1)[0].lstrip("@")

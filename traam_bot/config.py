@@ -89,9 +89,16 @@ class DatabaseSettings(_Strict):
     url: str = "sqlite+aiosqlite:///data/traam.db"
 
 
+class OutboxSettings(_Strict):
+    # a message still unsent after this long (homeserver unreachable) is given up, logged,
+    # and the creator of a scheduled post is told
+    max_age_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+
+
 class Settings(_Strict):
     matrix: MatrixSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     timezone: str = "Europe/Paris"
     directory: str = "traam.yaml"
     admins: tuple[str, ...] = ()

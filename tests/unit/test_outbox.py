@@ -17,8 +17,8 @@ from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT
 from traam_bot.domain.records import PAUSED
 from traam_bot.domain.triggers import Trigger
+from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.outbox_sender import OutboxSender
-from traam_bot.matrix.runtime import Backoff
 from traam_bot.matrix.send import Outcome
 from traam_bot.services.delivery import Delivery
 from traam_bot.store.models import OutboxRow

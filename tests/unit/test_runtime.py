@@ -25,7 +25,8 @@ from tests.unit.harness import FakeRoom, make_bot, migrated_template
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.domain.notices import notice_key, withheld_notice
 from traam_bot.matrix import send as send_module
-from traam_bot.matrix.runtime import Backoff, Runtime
+from traam_bot.matrix.calls import Backoff
+from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender, SendError
 from traam_bot.matrix.withheld import (
     Undecryptable,

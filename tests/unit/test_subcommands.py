@@ -13,15 +13,10 @@ import pytest
 from tests.unit import test_commands as base
 from tests.unit.harness import ALICE, Bot, FakeRoom, make_bot
 from tests.unit.test_commands import NOW, assert_well_formed
-from traam_bot.commands.registry import (
-    CommandSpec,
-    Context,
-    Permission,
-    Registry,
-    Subcommands,
-    SubcommandSpec,
-)
+from traam_bot.commands.context import Context, Permission
+from traam_bot.commands.registry import CommandSpec, Registry
 from traam_bot.commands.router import Router, build_registry
+from traam_bot.commands.subcommands import Subcommands, SubcommandSpec
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.render import text_reply
 

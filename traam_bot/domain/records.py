@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from traam_bot.domain.model import Section
@@ -72,3 +72,17 @@ class RoomState:
 
     joined_at: int
     left: bool
+
+
+@dataclass
+class ImportReport:
+    """What a directory import changed (ids prefixed « projet » or « contact »)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.archived)

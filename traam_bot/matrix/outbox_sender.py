@@ -11,7 +11,7 @@ from functools import partial
 from typing import Protocol
 
 from traam_bot.domain.outbox import OutboxItem
-from traam_bot.matrix.runtime import Backoff
+from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.send import Sender, content_of
 
 log = logging.getLogger(__name__)

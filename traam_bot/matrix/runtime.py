@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -13,7 +12,6 @@ from nio import (
     AsyncClient,
     InviteMemberEvent,
     JoinResponse,
-    LocalProtocolError,
     MegolmEvent,
     MessageDirection,
     RoomMessagesResponse,
@@ -21,10 +19,11 @@ from nio import (
 )
 
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
+from traam_bot.matrix.calls import Backoff, checked, describe
 from traam_bot.matrix.events import parse_event
 from traam_bot.matrix.rooms import NioRoomView, invite_allowed, is_direct_room
 from traam_bot.matrix.send import Sender
-from traam_bot.matrix.withheld import Undecryptable, Withheld, WithheldKeys, parse_withheld
+from traam_bot.matrix.unreadable import Unreadable
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +57,6 @@ class EventSink(Protocol):
     async def save_token(self, token: str) -> None: ...
 
 
-class Backoff:
-    """Exponential backoff with jitter, capped, reset on success."""
-
-    def __init__(self, base: float = 1.0, cap: float = 60.0) -> None:
-        self.base, self.cap, self.failures = base, cap, 0
-
-    def next(self) -> float:
-        self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.failures = 0
-
-
 class Runtime:
     def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
                  display_names: tuple[str, ...] = (), concurrency: int = 128,
@@ -88,8 +72,7 @@ class Runtime:
         self.stopping = asyncio.Event()
         self.synced_once = asyncio.Event()
         self._receipts: dict[str, asyncio.Future[Any]] = {}  # room id -> pending receipt
-        self.withheld = WithheldKeys()
-        self._told: set[str] = set()  # rooms told about a withheld key in this run
+        self.unreadable = Unreadable(client, sink, self.sender, self._guard)
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
@@ -108,7 +91,7 @@ class Runtime:
                 return  # stop requested during the long poll
             if not isinstance(resp, SyncResponse):
                 delay = backoff.next()
-                log.warning("sync failed (%s); retrying in %.1f s", _describe(resp), delay)
+                log.warning("sync failed (%s); retrying in %.1f s", describe(resp), delay)
                 await self._sleep(delay)
                 continue
             if backoff.failures:
@@ -152,17 +135,17 @@ class Runtime:
             (c.should_query_keys, c.keys_query),
         ):
             if needed:
-                await _checked(call)
+                await checked(call)
         if c.should_claim_keys:
-            await _checked(lambda: c.keys_claim(c.get_users_for_key_claiming()))
-        await _checked(c.send_to_device_messages)
+            await checked(lambda: c.keys_claim(c.get_users_for_key_claiming()))
+        await checked(c.send_to_device_messages)
 
     # ------------------------------------------------------------ processing
     async def _process(self, resp: SyncResponse, history: bool, replay: bool) -> None:
         """Handle one sync batch. Only the first batch after a start can hold events that
         were already handled (the token is saved after each batch), so only that one is
         checked against the ledger; later batches skip the lookup on the reply path."""
-        await self._on_to_device(resp.to_device_events)
+        await self.unreadable.on_to_device(resp.to_device_events)
         for room_id, info in resp.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         for room_id, info in resp.rooms.leave.items():
@@ -188,7 +171,7 @@ class Runtime:
         joined = await self.sink.joined_at(room_id) or 0
         found: list[Any] = []
         for _page in range(BACKFILL_PAGES):
-            resp = await _checked(lambda t=token: self.client.room_messages(  # type: ignore[misc]
+            resp = await checked(lambda t=token: self.client.room_messages(  # type: ignore[misc]
                 room_id, start=t, direction=MessageDirection.back, limit=100))
             if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
                 break
@@ -229,7 +212,7 @@ class Runtime:
                 if self.stopping.is_set():
                     return  # the token is not saved, so these come back after restart
                 if isinstance(ev, MegolmEvent):  # never marked handled: nothing was read
-                    await self._undecryptable(ev, room_id, view)
+                    await self.unreadable.undecryptable(ev, room_id, view)
                     continue
                 if ev.source.get("event_id") in done:
                     continue
@@ -238,54 +221,6 @@ class Runtime:
                     await self._guard(self.sink.on_event(parsed, view), room_id, parsed.event_id)
             if events:
                 self._receipt(room_id, events[-1].source.get("event_id"))
-
-    # ------------------------------------------------------------- withheld keys
-    async def _on_to_device(self, events: list[Any]) -> None:
-        """Withheld-key notices (unencrypted to-device events unknown to nio)."""
-        for ev in events:
-            notice = parse_withheld(getattr(ev, "source", None) or {})
-            if notice is None:
-                continue
-            log.warning("room key withheld from the bot: sender %s, room %s, session %s, "
-                        "code %s", notice.sender, notice.room_id, notice.session_id,
-                        notice.code or "-")
-            for event in self.withheld.add(notice):  # messages that arrived before it
-                await self._tell_withheld(event, notice)
-
-    async def _undecryptable(self, ev: MegolmEvent, room_id: str, view: RoomView) -> None:
-        event = Undecryptable(room_id, ev.event_id, ev.sender, ev.session_id,
-                              ev.sender_key or "")
-        notice = self.withheld.explain(event)
-        if notice is not None:
-            await self._tell_withheld(event, notice, view)
-            return
-        log.warning("cannot decrypt %s in %s from %s (no room key yet)", ev.event_id,
-                    room_id, ev.sender)
-        self.withheld.wait(event)
-        ev.room_id = ev.room_id or room_id  # backfilled events may lack it; the request needs it
-        await self._request_key(ev)
-
-    async def _tell_withheld(self, event: Undecryptable, notice: Withheld,
-                             view: RoomView | None = None) -> None:
-        log.warning("cannot decrypt %s in %s: %s withheld the room key (%s)", event.event_id,
-                    event.room_id, event.sender, notice.code or "-")
-        if event.room_id in self._told:
-            return
-        self._told.add(event.room_id)  # the sink remembers it across restarts
-        if view is None:
-            room = self.client.rooms.get(event.room_id)
-            view = NioRoomView(room, event.room_id, self.sender, is_direct_room(room))
-        await self._guard(self.sink.on_key_withheld(view, event.sender, notice.code),
-                          event.room_id, event.event_id)
-
-    async def _request_key(self, ev: MegolmEvent) -> None:
-        """Ask for a missing key the way nio offers (once per session: nio refuses more)."""
-        try:
-            await _checked(lambda: self.client.request_room_key(ev))
-        except LocalProtocolError:
-            pass  # already requested
-        except Exception:
-            log.exception("room key request failed for %s", ev.event_id)
 
     def _receipt(self, room_id: str, event_id: str | None) -> None:
         """Mark the room read up to what was handled once it has been quiet for
@@ -303,17 +238,17 @@ class Runtime:
 
     async def _send_receipt(self, room_id: str, event_id: str) -> None:
         await asyncio.sleep(RECEIPT_DELAY)
-        await _checked(lambda: self.client.room_read_markers(room_id, event_id, event_id))
+        await checked(lambda: self.client.room_read_markers(room_id, event_id, event_id))
 
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
         inviter = next((e.sender for e in invite_state if isinstance(e, InviteMemberEvent)
                         and e.state_key == self.client.user_id), None)
         if not invite_allowed(inviter, self.allowed_servers):
             log.info("refusing invite to %s from %s", room_id, inviter)
-            await _checked(lambda: self.client.room_leave(room_id))
+            await checked(lambda: self.client.room_leave(room_id))
             return
         for attempt in range(5):
-            resp = await _checked(lambda: self.client.join(room_id))
+            resp = await checked(lambda: self.client.join(room_id))
             if isinstance(resp, JoinResponse):
                 log.info("joined %s (invited by %s)", room_id, inviter)
                 return
@@ -346,24 +281,3 @@ def _own_membership_left(events: list[Any], me: str) -> bool:
     return any(e.source.get("type") == "m.room.member" and e.source.get("state_key") == me
                and (e.source.get("content") or {}).get("membership") in ("leave", "ban")
                for e in events)
-
-
-async def _checked(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Run a nio call, turning transport exceptions and error responses into a log line."""
-    try:
-        resp = await call()
-    except (ClientError, TimeoutError, OSError) as exc:
-        log.warning("matrix call failed: %s", type(exc).__name__)
-        return None
-    if isinstance(resp, list):
-        return resp
-    if hasattr(resp, "status_code") and getattr(resp, "message", None) is not None:
-        log.warning("matrix call refused: %s", _describe(resp))
-    return resp
-
-
-def _describe(resp: Any) -> str:
-    if isinstance(resp, BaseException):
-        return type(resp).__name__
-    return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
-

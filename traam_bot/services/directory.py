@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from traam_bot.domain.model import Contact, Directory, Project
+from traam_bot.domain.records import ImportReport
 from traam_bot.domain.search import ProjectIndex
 
 if TYPE_CHECKING:
-    from traam_bot.store.directory_repo import ImportReport
     from traam_bot.store.unit_of_work import UnitOfWork
 
 

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.model import Contact, Directory, Project
+from traam_bot.domain.records import ImportReport
 from traam_bot.store.models import ContactRow, ProjectRow, RoomLinkRow
-
-
-@dataclass
-class ImportReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    archived: list[str] = field(default_factory=list)
-    unchanged: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.archived)
 
 
 def project_of(row: ProjectRow) -> Project:

@@ -1,0 +1,49 @@
+"""Calls to the homeserver: backoff with jitter, and nio results checked (nio returns
+errors as values, and raises on transport failures)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import ClientError
+
+log = logging.getLogger(__name__)
+
+
+class Backoff:
+    """Exponential backoff with jitter, capped, reset on success."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0) -> None:
+        self.base, self.cap, self.failures = base, cap, 0
+
+    def next(self) -> float:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+async def checked(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a nio call, turning transport exceptions and error responses into a log line."""
+    try:
+        resp = await call()
+    except (ClientError, TimeoutError, OSError) as exc:
+        log.warning("matrix call failed: %s", type(exc).__name__)
+        return None
+    if isinstance(resp, list):
+        return resp
+    if hasattr(resp, "status_code") and getattr(resp, "message", None) is not None:
+        log.warning("matrix call refused: %s", describe(resp))
+    return resp
+
+
+def describe(resp: Any) -> str:
+    if isinstance(resp, BaseException):
+        return type(resp).__name__
+    return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
+
