@@ -107,8 +107,8 @@ Serveur Matrix : {url}  (nom de serveur : {sandbox.synapse.server_name})
  3. Démarrez une discussion avec {sandbox.bot_id} et tapez !aide
     (ou créez un salon d'équipe, invitez-y le bot et mentionnez-le).
 
-Le bot apparaît comme « appareil non vérifié » : c'est normal (matrix-nio ne sait pas
-faire la vérification croisée).
+L'appareil du bot est signé par sa propre identité (signature croisée) : Element ne
+l'affiche pas comme « non vérifié » et lui transmet ses clés dans les salons chiffrés.
 Configuration du bot : {sandbox.config_path}
 Données (comptes, salons, base du bot) conservées dans {sandbox.workdir}/ ;
 supprimez ce dossier pour repartir de zéro.
