@@ -276,7 +276,7 @@ def test_upcoming_within_seven_days_sorted_by_time() -> None:
     assert lines[1:] == [
         "À venir dans les 7 prochains jours",
         "• lundi 30 novembre 2026 à 8h00 — rappel — TraAM NSI : maintenant",
-        "• mardi 1 décembre 2026 à 9h00 — rappel — TraAM NSI : Réunion d’équipe",
+        "• mardi 1er décembre 2026 à 9h00 — rappel — TraAM NSI : Réunion d’équipe",
         "• jeudi 3 décembre 2026 à 8h00 — relance — EPS (académie de Dijon)",
         "• lundi 7 décembre 2026 à 7h59 — rappel — TraAM NSI : juste à temps",
     ]

@@ -289,11 +289,11 @@ def test_update_block_plain() -> None:
                 author_name="Alice Martin")
     doc = update_block(Doc(), u, PARIS)
     assert doc.plain() == (
-        "• n° 3 — Alice Martin — lundi 1 décembre 2025\n"
+        "• n° 3 — Alice Martin — lundi 1er décembre 2025\n"
         "  On a fini la séquence 2."
     )
     assert doc.html() == (
-        "<ul><li><strong>n° 3</strong> — Alice Martin — lundi 1 décembre 2025</li></ul>"
+        "<ul><li><strong>n° 3</strong> — Alice Martin — lundi 1er décembre 2025</li></ul>"
         "<blockquote>On a fini la séquence 2.</blockquote>"
     )
 
@@ -301,7 +301,7 @@ def test_update_block_plain() -> None:
 def test_update_block_date_is_local() -> None:
     # 23:30 UTC on Sunday 30 November is already Monday 1 December in Paris
     u = _update(1, "x", datetime(2025, 11, 30, 23, 30, tzinfo=UTC))
-    assert "lundi 1 décembre 2025" in update_block(Doc(), u, PARIS).plain()
+    assert "lundi 1er décembre 2025" in update_block(Doc(), u, PARIS).plain()
 
 
 def test_update_block_edited_and_blockers() -> None:
@@ -365,7 +365,7 @@ def test_bilan_doc_newest_first_with_authors() -> None:
     assert lines[2] == "• n° 3 — Chloé Durand — mercredi 10 décembre 2025"
     assert lines[3] == "  troisième"
     assert lines[4] == "• n° 2 — Bruno Petit — mercredi 3 décembre 2025"
-    assert lines[6] == "• n° 1 — Alice Martin — lundi 1 décembre 2025"
+    assert lines[6] == "• n° 1 — Alice Martin — lundi 1er décembre 2025"
     assert lines[8] == "EPS (académie de Dijon) — 0 mise à jour"
     assert lines[9] == "Aucune mise à jour sur la période."
     assert len(lines) == 10
@@ -380,7 +380,7 @@ def test_bilan_doc_since_and_singular() -> None:
     u = _update(1, "x", datetime(2025, 12, 5, 8, tzinfo=UTC))
     plain = bilan_doc([(NSI, [u])], since, PARIS).plain()
     assert plain.splitlines()[0] == \
-        "Bilan des TraAM depuis le lundi 1 décembre 2025 — 1 mise à jour"
+        "Bilan des TraAM depuis le lundi 1er décembre 2025 — 1 mise à jour"
     assert plain.splitlines()[1] == "NSI (académie de Besançon) — 1 mise à jour"
     assert "vendredi 5 décembre 2025" in plain
 

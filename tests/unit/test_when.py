@@ -68,7 +68,7 @@ NEXT_CASES = [
     ("chaque mercredi à 19h", "mercredi 2 décembre 2026 à 19h00"),  # strictly after now
     ("chaque semaine le vendredi à 16h", "vendredi 27 novembre 2026 à 16h00"),
     ("tous les mardis et jeudis à 8h15", "jeudi 26 novembre 2026 à 8h15"),
-    ("chaque 1er du mois à 8h", "mardi 1 décembre 2026 à 8h00"),
+    ("chaque 1er du mois à 8h", "mardi 1er décembre 2026 à 8h00"),
     ("chaque 31 du mois à 10h", "jeudi 31 décembre 2026 à 10h00"),
     ("le 15/12 à 14h", "mardi 15 décembre 2026 à 14h00"),
     ("demain à 10h", "jeudi 26 novembre 2026 à 10h00"),
@@ -77,10 +77,10 @@ NEXT_CASES = [
     ('cron "0 9 * * 0"', "dimanche 29 novembre 2026 à 9h00"),
     ('cron "0 9 * * 7"', "dimanche 29 novembre 2026 à 9h00"),
     ('cron "0 9 * * sun"', "dimanche 29 novembre 2026 à 9h00"),
-    ('cron "30 8 1,15 * *"', "mardi 1 décembre 2026 à 8h30"),
+    ('cron "30 8 1,15 * *"', "mardi 1er décembre 2026 à 8h30"),
     ('cron "0 9 1 * 1"', "lundi 30 novembre 2026 à 9h00"),  # day OR weekday, as in cron
     ('cron "*/15 * * * *"', "mercredi 25 novembre 2026 à 19h15"),
-    ('cron "0 0 * 1 *"', "vendredi 1 janvier 2027 à 0h00"),
+    ('cron "0 0 * 1 *"', "vendredi 1er janvier 2027 à 0h00"),
     ('cron "0 12 29 2 *"', "mardi 29 février 2028 à 12h00"),
     ('cron "0 8-18/5 * * mon-fri"', "jeudi 26 novembre 2026 à 8h00"),
 ]
@@ -102,7 +102,7 @@ ERROR_CASES = [
     ("chaque jour à 25h", ["Heure impossible", "25h"]),
     ("chaque jour à 9h75", ["Heure impossible", "9h75"]),
     ("demain à 24:00", ["Heure impossible", "24:00"]),
-    ("le 01/01/2026 à 10h", ["déjà passée", "jeudi 1 janvier 2026 à 10h00"]),
+    ("le 01/01/2026 à 10h", ["déjà passée", "jeudi 1er janvier 2026 à 10h00"]),
     ("aujourd'hui à 8h", ["déjà passée"]),
     ("le 25/11/2026 à 19h", ["déjà passée"]),
     ("le lundi 15/12/2026 à 9h", ["15/12/2026", "mardi", "pas un lundi"]),

@@ -37,9 +37,11 @@ def academie_label(academie: str) -> str:
 
 
 def format_date(moment: datetime, tz: ZoneInfo) -> str:
-    """"lundi 1 décembre 2025" in the given time zone."""
+    """"lundi 1er décembre 2025", "mardi 2 décembre 2025" in the given time zone (the first
+    of a month is always « 1er »)."""
     local = moment.astimezone(tz)
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+    day = "1er" if local.day == 1 else str(local.day)
+    return f"{_WEEKDAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} {local.year}"
 
 
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -49,7 +51,7 @@ def format_time(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def format_datetime(moment: datetime, tz: ZoneInfo) -> str:
-    """"lundi 1 décembre 2025 à 9h00"."""
+    """"lundi 1er décembre 2025 à 9h00"."""
     return f"{format_date(moment, tz)} à {format_time(moment, tz)}"
 
 
