@@ -1,4 +1,4 @@
-"""`python -m bench [digest search latency burst memory]`: run the benchmarks (SPEC §7).
+"""`python -m bench [digest search latency burst memory startup]`: run the benchmarks (SPEC §7).
 
 Each benchmark module has `run() -> dict`. A result either lists its verdicts under
 "checks" ({label, measured, budget, ok}; ok None = for information) or carries
@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-NAMES = ("digest", "search", "latency", "burst", "memory")
+NAMES = ("digest", "search", "latency", "burst", "memory", "startup")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
