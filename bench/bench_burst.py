@@ -33,7 +33,7 @@ import yaml
 from bench._matrix import BenchUser, cpu_s, echo_bot, in_reply_to, reaction_target, rss_mb
 from traam_bot.devtools.sandbox import Sandbox
 from traam_bot.store.database import Database
-from traam_bot.store.updates_repo import UpdatesRepo
+from traam_bot.store.unit_of_work import UnitsOfWork
 
 N_ROOMS, PER_ROOM, N_USERS = 120, 5, 6
 RATIO_BUDGET = 1.1
@@ -145,7 +145,8 @@ async def burst(users: list[BenchUser], owned: list[list[str]], bot_id: str, rou
 async def stored_once(db_url: str, ids: set[str]) -> dict[str, Any]:
     db = Database(db_url)
     try:
-        updates = await UpdatesRepo(db).list()
+        async with UnitsOfWork(db)() as uow:
+            updates = await uow.updates.list()
     finally:
         await db.close()
     counts = Counter(u.event_id for u in updates if u.event_id in ids)
