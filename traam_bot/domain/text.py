@@ -22,7 +22,7 @@ def fold(text: str) -> str:
 
     The length may change: map positions back with care (see domain.updates).
     """
-    return unidecode(text).lower()
+    return text.lower() if text.isascii() else unidecode(text).lower()
 
 
 def words(text: str) -> list[str]:

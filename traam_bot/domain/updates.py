@@ -138,9 +138,11 @@ _BLOCKER_START = re.compile(rf"^[-•*]?\s*({_BLOCKER_WORDS})\s*:")
 def is_blocker_line(line: str) -> bool:
     """"Blocage : …" / "Besoin : …" lines, highlighted wherever updates are shown.
 
-    Only the line's start is folded: digests call this on thousands of lines.
+    Only the line's start, up to its colon, is folded: digests call this on thousands of
+    lines.
     """
-    return _BLOCKER_START.match(fold(line.lstrip()[:16])) is not None
+    head, colon, _rest = line.lstrip()[:16].partition(":")
+    return bool(colon) and _BLOCKER_START.match(fold(head) + ":") is not None
 
 
 def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,
