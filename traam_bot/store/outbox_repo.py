@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.outbox import PENDING, OutboxItem, Outgoing
 from traam_bot.store.models import OutboxRow
-from traam_bot.store.sql import insert_ignore
+from traam_bot.store.sql import execute_insert_ignore
 
 
 def txn_id(key: str) -> str:
@@ -39,9 +39,9 @@ class OutboxRepo:
         s = self.session
         txn, queue = txn_id(key), queue_of(out)
         payload = json.dumps(out.to_json(), ensure_ascii=False)
-        row_id = (await s.execute(insert_ignore(
-            s, OutboxRow, txn_id=txn, queue=queue, payload=payload, status=PENDING,
-            attempts=0, created_at=now).returning(OutboxRow.id))).scalar()
+        row_id = (await execute_insert_ignore(s, OutboxRow, {
+            "txn_id": txn, "queue": queue, "payload": payload, "status": PENDING,
+            "attempts": 0, "created_at": now}, returning=("id",))).scalar()
         if row_id is None:
             return None
         return OutboxItem(id=row_id, txn_id=txn, outgoing=out, created_at=now, queue=queue)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.records import RoomState
 from traam_bot.store.models import BotStateRow, HandledEventRow, RoomStateRow
-from traam_bot.store.sql import insert_ignore, upsert
+from traam_bot.store.sql import execute_insert_ignore, upsert
 
 
 class StateRepo:
@@ -26,9 +26,8 @@ class StateRepo:
         return set((await s.scalars(q)).all())
 
     async def mark_handled(self, event_id: str, room_id: str, status: str, at: datetime) -> None:
-        s = self.session
-        await s.execute(insert_ignore(s, HandledEventRow, event_id=event_id, room_id=room_id,
-                                      status=status, handled_at=at))
+        await execute_insert_ignore(self.session, HandledEventRow, {
+            "event_id": event_id, "room_id": room_id, "status": status, "handled_at": at})
 
     async def prune_ledger(self, now: datetime, keep: timedelta = timedelta(days=30)) -> int:
         s = self.session

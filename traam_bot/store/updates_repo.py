@@ -6,15 +6,18 @@ import builtins
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.model import Section, Update, has_blocker
 from traam_bot.domain.records import NewUpdate
 from traam_bot.store.models import ProjectRow, UpdateRow
-from traam_bot.store.sql import dialect, insert_ignore
+from traam_bot.store.sql import dialect
 
 
 def _sections_json(sections: Sequence[Section]) -> str:
@@ -28,6 +31,18 @@ def update_of(row: Any) -> Update:
                   author_name=row.author_name, room_id=row.room_id, event_id=row.event_id,
                   text=row.text, created_at=row.created_at, edited_at=row.edited_at,
                   sections=sections)
+
+
+@cache
+def _record_stmt(dialect_name: str) -> Any:
+    """INSERT with the project's next number computed inside it, ignoring a replayed event;
+    built once per dialect (the burst path)."""
+    table: Any = UpdateRow.__table__
+    next_number = (select(func.coalesce(func.max(table.c.number), 0) + 1)
+                   .where(table.c.project_id == bindparam("of_project")).scalar_subquery())
+    ins = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    return (ins(table).values(number=next_number).on_conflict_do_nothing()
+            .returning(*table.c))
 
 
 class UpdatesRepo:
@@ -51,15 +66,13 @@ class UpdatesRepo:
         if dialect(s) != "sqlite":
             await s.execute(select(ProjectRow.id).where(ProjectRow.id == new.project_id)
                             .with_for_update(key_share=True))
-        next_number = (select(func.coalesce(func.max(UpdateRow.number), 0) + 1)
-                       .where(UpdateRow.project_id == new.project_id).scalar_subquery())
-        stmt = insert_ignore(s, UpdateRow,
-            project_id=new.project_id, number=next_number, author=new.author,
-            author_name=new.author_name, room_id=new.room_id, event_id=new.event_id,
-            text=new.text, sections=_sections_json(new.sections),
-            has_blocker=has_blocker(new.sections),
-            created_at=new.created_at).returning(*UpdateRow.__table__.c)
-        row = (await s.execute(stmt)).one_or_none()
+        connection = await s.connection()
+        row = (await connection.execute(_record_stmt(dialect(s)), {
+            "project_id": new.project_id, "of_project": new.project_id, "author": new.author,
+            "author_name": new.author_name, "room_id": new.room_id, "event_id": new.event_id,
+            "text": new.text, "sections": _sections_json(new.sections),
+            "has_blocker": has_blocker(new.sections), "created_at": new.created_at,
+            "edited_at": None})).one_or_none()
         if row is not None:
             return update_of(row), True
         existing = await self.by_event(new.event_id)
