@@ -4,6 +4,7 @@ together or not at all."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SYNC_TOKEN_KEY = "sync_token"
 EDIT_ACK = "✏️"
+SETTLE_SECONDS = 10.0
 
 Units = Callable[[], AbstractAsyncContextManager["UnitOfWork"]]
 
@@ -54,6 +56,9 @@ class Dispatcher:
             else:
                 await self.services.updates.apply_redaction(uow, event)
             await uow.state.mark_handled(event.event_id, event.room_id, "done", now)
+        if uow.in_flight:  # committed: let the answer leave before the next event, as a
+            # person expects; an outage only delays it (first attempt) and never blocks
+            await asyncio.wait(uow.in_flight, timeout=SETTLE_SECONDS)
 
     async def _on_edit(self, uow: UnitOfWork, edit: Edit, room: RoomView) -> None:
         services = self.services

@@ -31,9 +31,10 @@ class DeliveryPort(Protocol):
 
 
 class Doorbell(Protocol):
-    """What rings when rows are committed (services.outbox.Outbox)."""
+    """What hands over rows as they are committed (services.outbox.Outbox)."""
 
-    async def wait(self, timeout: float) -> list[OutboxItem]: ...
+    def listen(self, listener: Callable[[OutboxItem], asyncio.Future[None] | None]) -> None:
+        ...
 
 
 class OutboxSender:
@@ -49,11 +50,14 @@ class OutboxSender:
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
+        self._tried: dict[int, asyncio.Future[None]] = {}  # settled after a first attempt
         self._kicked = asyncio.Event()
+        self._kicks = 0  # how many kicks so far: one during an attempt is not lost
 
     def kick(self) -> None:
         """The homeserver answers again (a sync went through): retry every waiting queue
         now instead of at the end of its backoff."""
+        self._kicks += 1
         self._kicked.set()
         self._kicked = asyncio.Event()
 
@@ -61,17 +65,21 @@ class OutboxSender:
         """Until `stopping`: waits for `ready` (rooms known after the first sync), then
         sends what the table holds and whatever is committed afterwards."""
         await ready.wait()
-        loop = asyncio.get_running_loop()
-        next_sweep = 0.0
+        await self._sweep()
+        self.doorbell.listen(self._enqueue)
         while not self.stopping.is_set():
-            if loop.time() >= next_sweep:
-                await self._sweep()
-                next_sweep = loop.time() + SWEEP_SECONDS
-            for item in await self.doorbell.wait(timeout=1.0):
-                self._enqueue(item)
+            await self._pause(SWEEP_SECONDS, kicks=False)
+            await self._sweep()
+
+    def _settle(self, row_id: int) -> None:
+        tried = self._tried.pop(row_id, None)
+        if tried is not None and not tried.done():
+            tried.set_result(None)
 
     async def stop(self) -> None:
         self.stopping.set()
+        for row_id in list(self._tried):
+            self._settle(row_id)
         workers = list(self._workers.values())
         for task in workers:
             task.cancel()  # what is unsent stays in the table for the next start
@@ -84,16 +92,19 @@ class OutboxSender:
         except Exception:
             log.exception("outbox could not be read; retrying later")
 
-    def _enqueue(self, item: OutboxItem) -> None:
+    def _enqueue(self, item: OutboxItem) -> asyncio.Future[None] | None:
+        """Queue a committed row; the future settles once it has been tried."""
         if item.id in self._known:
-            return
+            return None
         self._known.add(item.id)
+        tried = self._tried[item.id] = asyncio.get_running_loop().create_future()
         queue = self._queues.setdefault(item.room_key, [])
         bisect.insort(queue, item, key=lambda i: i.id)
         if item.room_key not in self._workers:
             task = asyncio.create_task(self._drain(item.room_key))
             self._workers[item.room_key] = task
             task.add_done_callback(partial(self._worker_done, item.room_key))
+        return tried
 
     def _worker_done(self, key: str, task: asyncio.Task[None]) -> None:
         if self._workers.get(key) is task:
@@ -107,18 +118,19 @@ class OutboxSender:
         """One queue (room), in order: the head row blocks the rest until it is done."""
         queue, backoff = self._queues[key], self.backoff()
         while queue and not self.stopping.is_set():
-            item = queue[0]
+            item, kicks = queue[0], self._kicks
             try:
                 wait = await self._one(item)
             except Exception:
                 log.exception("outbox row %s: unexpected error; retrying", item.id)
                 wait = 0.0
+            self._settle(item.id)
             if wait is None:
                 queue.pop(0)
                 self._known.discard(item.id)
                 backoff.reset()
-            elif await self._pause(wait or backoff.next()):  # 429: what the server asked
-                backoff.reset()  # kicked: the homeserver is back
+            elif self._kicks != kicks or await self._pause(wait or backoff.next()):
+                backoff.reset()  # kicked (the homeserver is back): retry now
         if not queue:
             self._queues.pop(key, None)
 
@@ -151,14 +163,15 @@ class OutboxSender:
         await self.delivery.attempted(item, outcome.error)
         return outcome.wait or 0.0
 
-    async def _pause(self, seconds: float) -> bool:
-        """Sleep up to `seconds`; True when cut short by a kick."""
+    async def _pause(self, seconds: float, kicks: bool = True) -> bool:
+        """Sleep up to `seconds` (until stopped); True when cut short by a kick."""
         kicked = self._kicked
-        waiters = {asyncio.ensure_future(self.stopping.wait()),
-                   asyncio.ensure_future(kicked.wait())}
+        waiters = {asyncio.ensure_future(self.stopping.wait())}
+        if kicks:
+            waiters.add(asyncio.ensure_future(kicked.wait()))
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
-        return kicked.is_set() and not self.stopping.is_set()
+        return kicks and kicked.is_set() and not self.stopping.is_set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,35 +16,39 @@ if TYPE_CHECKING:  # the unit of work is handed in; services never build one
     from traam_bot.store.unit_of_work import UnitOfWork
 
 
+# takes a committed row; may return what settles once its first attempt is over
+Listener = Callable[[OutboxItem], asyncio.Future[None] | None]
+
+
 class Outbox:
     """Adds outbox rows in a unit of work; after the commit, hands them to the sender."""
 
     def __init__(self) -> None:
-        self._ready: deque[OutboxItem] = deque()
-        self._bell = asyncio.Event()
+        self._ready: deque[OutboxItem] = deque()  # committed before anyone listened
+        self._listener: Listener | None = None
+
+    def listen(self, listener: Listener) -> None:
+        """Hand every committed row to `listener` at once, at commit time (the sender, so
+        that a reply leaves without waiting for the next turn of a polling loop); rows
+        committed before it listened are handed over now."""
+        self._listener = listener
+        while self._ready:
+            listener(self._ready.popleft())
 
     async def owe(self, uow: UnitOfWork, out: Outgoing, key: str,
                   now: datetime) -> OutboxItem | None:
         item = await uow.outbox.add(out, key, now)
         if item is not None:
-            uow.after_commit(lambda: self._ring(item))
+            uow.after_commit(lambda: self._ring(uow, item))
         return item
 
-    def _ring(self, item: OutboxItem) -> None:
-        self._ready.append(item)
-        self._bell.set()
-
-    async def wait(self, timeout: float) -> list[OutboxItem]:
-        """Rows committed since the last call (waiting up to `timeout` for one)."""
-        if not self._ready:
-            try:
-                await asyncio.wait_for(self._bell.wait(), timeout)
-            except TimeoutError:
-                pass
-        self._bell.clear()
-        items = list(self._ready)
-        self._ready.clear()
-        return items
+    def _ring(self, uow: UnitOfWork, item: OutboxItem) -> None:
+        if self._listener is None:
+            self._ready.append(item)
+            return
+        leaving = self._listener(item)
+        if leaving is not None:
+            uow.in_flight.append(leaving)
 
     # ------------------------------------------------------------ what is owed
     async def reply(self, uow: UnitOfWork, room_id: str, reply: Reply,

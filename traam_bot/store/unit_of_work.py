@@ -3,6 +3,7 @@ once at the end, or rolled back as a whole."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,8 @@ class UnitOfWork:
         self.state = StateRepo(session)
         self.outbox = OutboxRepo(session)
         self._after_commit: list[Callable[[], None]] = []
+        # sends started by this unit's commit, for a caller that waits for them to leave
+        self.in_flight: list[asyncio.Future[None]] = []
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction is committed (caches, timers, the sender's
