@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -15,6 +13,7 @@ from traam_bot.commands.router import Router
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.domain.notices import notice_key, withheld_notice
 from traam_bot.services.container import Services
+from traam_bot.services.units import Units
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -25,7 +24,6 @@ SYNC_TOKEN_KEY = "sync_token"
 EDIT_ACK = "✏️"
 SETTLE_SECONDS = 10.0
 
-Units = Callable[[], AbstractAsyncContextManager["UnitOfWork"]]
 
 
 class Dispatcher:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -14,13 +13,13 @@ from traam_bot.domain.outbox import EXPIRED, FAILED, SENT, OutboxItem
 from traam_bot.domain.render import Doc
 from traam_bot.domain.text import format_datetime
 from traam_bot.services.outbox import Outbox
+from traam_bot.services.units import Units
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Units = Callable[[], AbstractAsyncContextManager["UnitOfWork"]]
 RoomLost = Callable[["UnitOfWork", str], Awaitable[None]]
 LOST = ("M_FORBIDDEN", "M_NOT_FOUND")
 REASONS = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -19,6 +18,7 @@ from traam_bot.domain.render import Doc
 from traam_bot.domain.text import format_datetime
 from traam_bot.domain.triggers import Trigger
 from traam_bot.services.outbox import Outbox
+from traam_bot.services.units import Units
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -30,7 +30,6 @@ LATE_LIMIT = timedelta(hours=24)  # later than this, a reminder is missed, not s
 PROMPT_TEXT = "Où en est l’équipe cette semaine ? Répondez dans ce fil."
 LATE_MARK = " (en retard)"
 
-Units = Callable[[], AbstractAsyncContextManager["UnitOfWork"]]
 DigestBuilder = Callable[["UnitOfWork", Schedule, datetime], Awaitable[Reply]]
 
 
