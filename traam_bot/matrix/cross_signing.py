@@ -98,8 +98,10 @@ async def with_password(client: AsyncClient, method: str, path: str, body: JsonD
     return data
 
 
-def _user_path(client: AsyncClient) -> str:
-    return quote(client.user_id, safe="")
+def account_data_path(client: AsyncClient, event_type: str) -> str:
+    """The client-server path of one account-data type of the bot's own account."""
+    return (f"/user/{quote(client.user_id, safe='')}/account_data/"
+            f"{quote(event_type, safe='')}")
 
 
 # ----------------------------------------------------------------------- the server
@@ -156,8 +158,7 @@ async def read_secret_storage(client: AsyncClient, recovery_key: str) -> CrossSi
 
 
 async def _account_data(client: AsyncClient, event_type: str) -> JsonDict:
-    status, data = await request(
-        client, "GET", f"/user/{_user_path(client)}/account_data/{quote(event_type, safe='')}")
+    status, data = await request(client, "GET", account_data_path(client, event_type))
     return data if status == 200 else {}
 
 

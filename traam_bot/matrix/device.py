@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -18,6 +17,7 @@ from traam_bot.matrix import secret_storage as ssss
 from traam_bot.matrix.cross_signing import (
     CrossSigningError,
     TrustOptions,
+    account_data_path,
     establish,
     published,
     request,
@@ -117,10 +117,7 @@ async def create_recovery_key(m: MatrixSettings) -> str:
 
 
 async def _put(client: AsyncClient, event_type: str, content: dict) -> None:
-    user = quote(client.user_id, safe="")
-    status, data = await request(client, "PUT",
-                                 f"/user/{user}/account_data/{quote(event_type, safe='')}",
-                                 content)
+    status, data = await request(client, "PUT", account_data_path(client, event_type), content)
     if status != 200:
         raise CrossSigningError(f"écriture de {event_type} refusée ({status} "
                                 f"{data.get('errcode', '')})")

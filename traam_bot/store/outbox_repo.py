@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.outbox import PENDING, OutboxItem, Outgoing
@@ -52,10 +52,6 @@ class OutboxRepo:
              .limit(limit))
         return [item_of(r) for r in (await self.session.scalars(q)).all()]
 
-    async def get(self, row_id: int) -> OutboxItem | None:
-        row = await self.session.get(OutboxRow, row_id)
-        return item_of(row) if row else None
-
     async def finish(self, row_id: int, status: str, at: datetime, *,
                      event_id: str | None = None, error: str | None = None,
                      queue: str | None = None) -> bool:
@@ -72,13 +68,3 @@ class OutboxRepo:
     async def attempted(self, row_id: int, error: str) -> None:
         await self.session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
             attempts=OutboxRow.attempts + 1, error=error))
-
-    async def status(self, row_id: int) -> str | None:
-        return await self.session.scalar(select(OutboxRow.status).where(OutboxRow.id == row_id))
-
-    async def depth(self) -> tuple[int, datetime | None]:
-        """How many rows are pending, and since when the oldest is."""
-        count, oldest = (await self.session.execute(
-            select(func.count(OutboxRow.id), func.min(OutboxRow.created_at))
-            .where(OutboxRow.status == PENDING))).one()
-        return int(count or 0), oldest
