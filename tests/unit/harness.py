@@ -1,10 +1,11 @@
-"""The bot without Matrix: the real wiring of app.py over a migrated SQLite database, a
-fixed clock, recorded timers, and rooms described by dicts. What a handler owes ends up
+"""The bot without Matrix: the real wiring of app.py over an in-memory SQLite database
+built by the real migrations, a fixed clock, recorded timers, and rooms described by dicts. What a handler owes ends up
 in the outbox table, where tests read it."""
 
 from __future__ import annotations
 
-import shutil
+import itertools
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -97,19 +98,29 @@ def settings_for(tmp_path: Path, prefix: str = "!"):  # type: ignore[no-untyped-
 
 
 async def migrated_template(folder: Path) -> Path:
-    """One database built by the real migrations, to copy for each test (faster)."""
+    """One database built by the real migrations, copied into memory for each test."""
     path = folder / "t.db"
     await upgrade(f"sqlite+aiosqlite:///{path}")
+    # The bot's engine turns WAL on; a memory copy must not carry that mark in its header.
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
     return path
+
+
+_DATABASES = itertools.count()
 
 
 @asynccontextmanager
 async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
                    clock: Callable[[], datetime] = lambda: NOW) -> AsyncIterator[Bot]:
-    for suffix in ("", "-wal"):
-        if template.with_name(template.name + suffix).exists():
-            shutil.copy(template.with_name(template.name + suffix), tmp_path / f"t.db{suffix}")
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    # A memdb database whose name starts with "/" is shared by every connection that names
+    # it, with ordinary locking, and lives as long as one connection holds it: the
+    # keeper, loaded from the migrated template, holds it for the test's whole length.
+    uri = f"file:/harness-{next(_DATABASES)}?vfs=memdb"
+    keeper = sqlite3.connect(uri, uri=True)
+    with sqlite3.connect(template) as source:
+        source.backup(keeper)
+    db = Database(f"sqlite+aiosqlite:///{uri}&uri=true")
     units = UnitsOfWork(db)
     settings = settings_for(tmp_path, prefix)
     timers = RecordingTimers()
@@ -129,3 +140,4 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
                   bot_rooms)
     finally:
         await db.close()
+        keeper.close()

@@ -331,6 +331,7 @@ def _big_case(n_projects: int, per_project: int) -> tuple[list[Project], list[Up
     return projects, updates
 
 
+@pytest.mark.slow  # 240,000 updates: left out of mutation runs, smaller digests cover the rules
 def test_big_digest_splits_in_order_and_keeps_every_update() -> None:
     projects, updates = _big_case(120, 2000)
     doc = _digest(updates, projects=projects, last_update={})
