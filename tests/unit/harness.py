@@ -1,6 +1,6 @@
 """The bot without Matrix: the real wiring of app.py over an in-memory SQLite database
-built by the real migrations, a fixed clock, recorded timers, and rooms described by dicts. What a handler owes ends up
-in the outbox table, where tests read it."""
+built by the real migrations, a fixed clock, recorded timers, and rooms described by
+dicts. What a handler owes ends up in the outbox table, where tests read it."""
 
 from __future__ import annotations
 

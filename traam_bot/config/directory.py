@@ -1,0 +1,107 @@
+"""The directory file (config/traam.yaml): projects and contacts, validated."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from traam_bot.config.files import ConfigError, Strict, check_user_id, format_error, read_yaml
+from traam_bot.domain.model import Contact, Directory, Project
+from traam_bot.domain.text import words
+
+
+class _ProjectIn(Strict):
+    id: str
+    academie: str
+    discipline: str
+    theme: str
+    phase: str = "Année 1"
+    room: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", v):
+            raise ValueError(f"identifiant « {v} » : minuscules, chiffres et tirets seulement")
+        return v
+
+    @field_validator("room")
+    @classmethod
+    def _room(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[#!][^:\s]+:[^\s]+$", v):
+            raise ValueError(f"salon « {v} » : attendu #alias:serveur ou !id:serveur")
+        return v
+
+
+class _ContactIn(Strict):
+    name: str
+    role: str
+    email: str
+    matrix_id: str | None = None
+    id: str | None = None
+
+    @field_validator("matrix_id")
+    @classmethod
+    def _uid(cls, v: str | None) -> str | None:
+        return None if v is None else check_user_id(v)
+
+
+class _DirectoryIn(Strict):
+    region: str
+    year: str
+    projects: list[_ProjectIn]
+    contacts: list[_ContactIn] = Field(default_factory=list)
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    @model_validator(mode="after")
+    def _unique(self) -> _DirectoryIn:
+        _check_unique("projects", ".id", "de projet", [p.id for p in self.projects])
+        # two contacts with the same id would silently merge into one at import
+        _check_unique("contacts", "", "de contact",
+                      [c.id or contact_id(c.name) for c in self.contacts])
+        return self
+
+
+def _check_unique(section: str, suffix: str, what: str, ids: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, key in enumerate(ids):
+        if key in seen:
+            raise ValueError(f"{section}.{i}{suffix} : identifiant {what} en double « {key} » "
+                             f"(déjà utilisé par {section}.{seen[key]})")
+        seen[key] = i
+
+
+def contact_id(name: str) -> str:
+    return "-".join(words(name))
+
+
+def parse_directory(raw: Any) -> Directory:
+    if not isinstance(raw, dict):
+        raise ConfigError("l'annuaire doit être un dictionnaire YAML "
+                          "(region, year, projects, contacts)")
+    try:
+        d = _DirectoryIn.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError("annuaire : " + format_error(exc)) from None
+    projects = tuple(
+        Project(id=p.id, academie=p.academie, discipline=p.discipline, theme=p.theme,
+                phase=p.phase, year=d.year, region=d.region, room=p.room)
+        for p in d.projects
+    )
+    contacts = tuple(
+        Contact(id=c.id or contact_id(c.name), name=c.name, role=c.role, email=c.email,
+                matrix_id=c.matrix_id)
+        for c in d.contacts
+    )
+    return Directory(region=d.region, year=d.year, projects=projects, contacts=contacts)
+
+
+def load_directory(path: str | Path) -> Directory:
+    return parse_directory(read_yaml(Path(path)))
