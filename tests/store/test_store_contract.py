@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from tests.store_units import each
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Directory
+from traam_bot.domain.records import RoomLink
 from traam_bot.store.database import MIGRATIONS_DIR, Database, upgrade
-from traam_bot.store.models import Base, HandledEventRow, RoomLinkRow
+from traam_bot.store.models import Base, HandledEventRow
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = load_directory(REPO / "config" / "traam.yaml")
@@ -105,21 +106,21 @@ async def test_link_room_returns_the_previous_project(db: Database) -> None:
     room = "!equipe:localhost"
 
     assert await repo.link_room(room, "besancon-lettres-ia", "@coord:localhost", NOW) is None
-    assert await repo.links() == {room: "besancon-lettres-ia"}
+    assert await repo.links() == [RoomLink(room, "besancon-lettres-ia", "@coord:localhost",
+                                           NOW, None)]
 
     later = NOW + timedelta(days=1)
     previous = await repo.link_room(room, "besancon-nsi-egalite", "@autre:localhost", later)
     assert previous == "besancon-lettres-ia"
-    await repo.link_room("!autre:localhost", "besancon-nsi-egalite", "@coord:localhost", NOW)
-    assert await repo.links() == {room: "besancon-nsi-egalite",
-                                  "!autre:localhost": "besancon-nsi-egalite"}
-
-    async with db.session() as s:
-        row = await s.get(RoomLinkRow, room)
-        assert row is not None
-        assert row.linked_by == "@autre:localhost"
-        assert row.linked_at == later
-        assert row.linked_at.utcoffset() == timedelta(0)
+    await repo.link_room("!autre:localhost", "besancon-nsi-egalite", "@coord:localhost", NOW,
+                         "#autre:localhost")
+    links = await repo.links()
+    assert links == [
+        RoomLink("!autre:localhost", "besancon-nsi-egalite", "@coord:localhost", NOW,
+                 "#autre:localhost"),
+        RoomLink(room, "besancon-nsi-egalite", "@autre:localhost", later, None),
+    ]
+    assert links[1].linked_at.utcoffset() == timedelta(0)
 
 
 async def test_link_to_an_unknown_project_is_refused(db: Database) -> None:
@@ -127,7 +128,7 @@ async def test_link_to_an_unknown_project_is_refused(db: Database) -> None:
     await repo.import_directory(SEED)
     with pytest.raises(IntegrityError):
         await repo.link_room("!x:localhost", "pas-un-projet", "@coord:localhost", NOW)
-    assert await repo.links() == {}
+    assert await repo.links() == []
 
 
 # ------------------------------------------------------------------ bot state

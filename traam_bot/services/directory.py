@@ -27,7 +27,7 @@ class DirectoryService:
         self._all = {p.id: p for p in projects}
         self.index = ProjectIndex(p for p in projects if not p.archived)
         self.contacts = await uow.directory.contacts()
-        self._links = await uow.directory.links()
+        self._links = {link.room_id: link.project_id for link in await uow.directory.links()}
 
     async def import_directory(self, uow: UnitOfWork, directory: Directory) -> ImportReport:
         report = await uow.directory.import_directory(directory)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.model import Contact, Directory, Project
-from traam_bot.domain.records import ImportReport
+from traam_bot.domain.records import ImportReport, RoomLink
 from traam_bot.store.models import ContactRow, ProjectRow, RoomLinkRow
 
 
@@ -101,8 +101,9 @@ class DirectoryRepo:
             found.setdefault(r.project_id, []).append(r.label or r.room_id)
         return {pid: sorted(names) for pid, names in found.items()}
 
-    async def links(self) -> dict[str, str]:
-        """room id -> project id for every linked room."""
+    async def links(self) -> list[RoomLink]:
+        """Every linked room, by room id."""
         s = self.session
-        rows = (await s.scalars(select(RoomLinkRow))).all()
-        return {r.room_id: r.project_id for r in rows}
+        rows = (await s.scalars(select(RoomLinkRow).order_by(RoomLinkRow.room_id))).all()
+        return [RoomLink(room_id=r.room_id, project_id=r.project_id, linked_by=r.linked_by,
+                         linked_at=r.linked_at, label=r.label) for r in rows]
