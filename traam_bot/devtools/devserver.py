@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import base64
 import contextlib
 import hashlib
 import hmac
 import importlib.util
 import json
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,97 +24,22 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from traam_bot.devtools.synapse_config import (
+    LOG_CONFIG,
+    free_port,
+    fresh_config,
+    port_is_free,
+    relax_rate_limits,
+    signing_key,
+)
+
 CONFIG_NAME = "homeserver.yaml"
 LOG_NAME = "homeserver.log"
 CONSOLE_LOG_NAME = "synapse-console.log"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
-_RELAXED = {"per_second": 1000, "burst_count": 10000}
-_RATE_LIMITS = """
-    rc_message rc_registration rc_registration_token_validity
-    rc_login.address rc_login.account rc_login.failed_attempts
-    rc_joins.local rc_joins.remote rc_joins_per_room
-    rc_invites.per_room rc_invites.per_user rc_invites.per_issuer rc_third_party_invite
-    rc_admin_redaction rc_3pid_validation rc_room_creation rc_delayed_event_mgmt
-    rc_key_requests rc_media_create rc_presence.per_user rc_reports rc_user_directory
-    rc_profile
-""".split()
 # No proxy for loopback requests, whatever the environment says.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    """Return a TCP port that is currently free on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    """True unless something listens on the port (TIME_WAIT leftovers do not count)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _signing_key() -> str:
-    """An ed25519 signing key in Synapse's file format (any 32-byte seed is valid)."""
-    seed = base64.b64encode(os.urandom(32)).decode().rstrip("=")
-    return f"ed25519 a_{secrets.token_hex(2)} {seed}\n"
-
-
-# Static part of a fresh homeserver.yaml; paths, port and secrets are added in code.
-_STATIC_CONFIG = """
-listeners:
-- {type: http, port: 0, bind_addresses: [127.0.0.1], tls: false, x_forwarded: false,
-   resources: [{names: [client], compress: false}]}
-enable_registration: true
-enable_registration_without_verification: true
-trusted_key_servers: []
-suppress_key_server_warning: true
-report_stats: false
-enable_metrics: false
-bcrypt_rounds: 4  # throwaway accounts: fast registration and login
-presence: {enabled: false}
-url_preview_enabled: false
-"""
-_LOG_CONFIG = """
-version: 1
-formatters: {precise: {format: "%(asctime)s %(name)s %(levelname)s %(message)s"}}
-handlers: {file: {class: logging.FileHandler, formatter: precise, filename: "PATH"}}
-root: {level: WARNING, handlers: [file]}
-disable_existing_loggers: false
-"""
-
-
-def _fresh_config(workdir: Path, server_name: str, port: int) -> dict[str, Any]:
-    import yaml
-
-    config: dict[str, Any] = yaml.safe_load(_STATIC_CONFIG)
-    config["listeners"][0]["port"] = port
-    config |= {
-        "server_name": server_name,
-        "database": {"name": "sqlite3", "args": {"database": str(workdir / "homeserver.db")}},
-        "log_config": str(workdir / "log.config.yaml"),
-        "media_store_path": str(workdir / "media_store"),
-        "signing_key_path": str(workdir / f"{server_name}.signing.key"),
-    }
-    for key in ("registration_shared_secret", "macaroon_secret_key", "form_secret"):
-        config[key] = secrets.token_urlsafe(32)
-    return config
-
-
-def _relax_rate_limits(config: dict[str, Any]) -> None:
-    for dotted in _RATE_LIMITS:
-        parent, _, child = dotted.partition(".")
-        if child:
-            config.setdefault(parent, {})[child] = dict(_RELAXED)
-        else:
-            config[parent] = dict(_RELAXED)
 
 
 def _listener_port(config: dict[str, Any]) -> int:
@@ -170,10 +92,10 @@ class LocalSynapse:
     # -- configuration -------------------------------------------------------------
     def _write_fresh_config(self) -> dict[str, Any]:
         port = self._requested_port or free_port()
-        config = _fresh_config(self.workdir, self._server_name, port)
+        config = fresh_config(self.workdir, self._server_name, port)
         if self.relaxed_rate_limits:
-            _relax_rate_limits(config)
-        Path(config["signing_key_path"]).write_text(_signing_key())
+            relax_rate_limits(config)
+        Path(config["signing_key_path"]).write_text(signing_key())
         return config
 
     def _prepare_config(self) -> None:
@@ -187,7 +109,7 @@ class LocalSynapse:
         else:
             config = self._write_fresh_config()
         log_path = json.dumps(str(self.workdir / LOG_NAME))  # a valid YAML string
-        Path(config["log_config"]).write_text(_LOG_CONFIG.replace('"PATH"', log_path))
+        Path(config["log_config"]).write_text(LOG_CONFIG.replace('"PATH"', log_path))
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.config_path.chmod(0o600)
         self._port = _listener_port(config)

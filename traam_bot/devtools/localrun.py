@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 
 from traam_bot.app import signal_event
-from traam_bot.devtools.devserver import CONFIG_NAME, free_port, port_is_free
+from traam_bot.devtools.devserver import CONFIG_NAME
 from traam_bot.devtools.sandbox import BOT, COORDINATOR, MEMBER, REFERENT, REPO_ROOT, Sandbox
+from traam_bot.devtools.synapse_config import free_port, port_is_free
 
 LOCAL_DIR = REPO_ROOT / ".local"
 PREFERRED_PORT = 8008
