@@ -20,6 +20,7 @@ from traam_bot.config import (
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "bot.example.yaml"
 DIRECTORY = REPO / "config" / "traam.yaml"
+SHIPPED = REPO / "traam_bot" / "resources" / "traam.yaml"
 
 BASE = Path("/srv/traam/config")
 MATRIX = {
@@ -64,7 +65,9 @@ def test_minimal_config_gets_every_default() -> None:
     assert s.database.url == f"sqlite+aiosqlite:///{BASE}/data/traam.db"
     assert s.timezone == "Europe/Paris"
     assert s.tz.key == "Europe/Paris"
-    assert s.directory == str(BASE / "traam.yaml")
+    # no traam.yaml beside /srv/traam/config/bot.yaml: the directory shipped in the package
+    assert s.directory == str(SHIPPED)
+    assert load_directory(s.directory) == load_directory(DIRECTORY)
     assert s.admins == ()
     assert s.referents == ()
     assert s.allowed_servers is None
@@ -152,6 +155,9 @@ def test_load_settings_resolves_from_the_file_folder(tmp_path: Path) -> None:
         "  password: vrai-secret\n",
         encoding="utf-8",
     )
+    s = load_settings(path, env={})
+    assert s.directory == str(SHIPPED)  # nothing beside it yet
+    (folder / "traam.yaml").write_text(DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
     s = load_settings(path, env={})
     assert s.directory == str(folder.resolve() / "traam.yaml")
     assert s.matrix.store_path == str(folder.resolve() / "data" / "store")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from traam_bot import resources
 from traam_bot.config.files import ConfigError, Strict, check_user_id, format_error, read_yaml
 
 PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx",
@@ -84,7 +85,8 @@ class Settings(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     timezone: str = "Europe/Paris"
-    directory: str = "traam.yaml"
+    # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.
+    directory: str = ""
     admins: tuple[str, ...] = ()
     referents: tuple[str, ...] = ()
     allowed_servers: tuple[str, ...] | None = None
@@ -144,6 +146,16 @@ def _resolve_db_url(base: Path, url: str) -> str:
     return url
 
 
+def _directory_path(base: Path, value: str) -> str:
+    if value:
+        return _resolve(base, value)
+    beside = base / "traam.yaml"
+    if beside.is_file():
+        return str(beside.resolve())
+    with resources.shipped_directory() as shipped:
+        return str(shipped)
+
+
 def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> Settings:
     """Validate raw YAML data; relative paths are resolved from `base`."""
     env = dict(os.environ) if env is None else env
@@ -167,7 +179,7 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
         update={
             "matrix": matrix,
             "database": database,
-            "directory": _resolve(base, settings.directory),
+            "directory": _directory_path(base, settings.directory),
         }
     )
 

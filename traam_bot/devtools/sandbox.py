@@ -108,9 +108,16 @@ class BotProcess:
 class BotSubprocess:
     """`python -m traam_bot run` as a child process, for SIGKILL/SIGTERM restarts."""
 
-    def __init__(self, config_path: Path | str, log_path: Path | str) -> None:
+    def __init__(self, config_path: Path | str, log_path: Path | str, *,
+                 command: list[str] | None = None, cwd: Path | str | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """`command` runs the bot (default: this interpreter's `-m traam_bot`), from `cwd`,
+        with `env` (default: this process's environment)."""
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
+        self.command = command or [sys.executable, "-m", "traam_bot"]
+        self.cwd = cwd
+        self.env = dict(os.environ) if env is None else env
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 60,
@@ -129,11 +136,11 @@ class BotSubprocess:
     def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
         """Start the child with its output appended to the log; return the log's old size."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        cmd = [sys.executable, "-m", "traam_bot", "run", "--config", str(self.config_path)]
+        cmd = [*self.command, "run", "--config", str(self.config_path)]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                         env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                         cwd=self.cwd, env=dict(self.env, PYTHONUNBUFFERED="1"))
         return self.proc, offset
 
     def _log_since(self, offset: int) -> str:

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+from traam_bot import resources
+
+# The Alembic scripts, shipped inside the package (traam_bot/resources): a plain install
+# upgrades its database from any folder.
+with resources.migrations() as _migrations:
+    MIGRATIONS_DIR = _migrations
 
 
 class StoreError(Exception):
