@@ -42,7 +42,7 @@ async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE,
               days: int = 0) -> Reply:
     incoming = Incoming(room_id=room.room_id, event_id=f"$e{next(_count)}", sender=sender,
                         body=body, timestamp=NOW + timedelta(days=days),
-                        is_direct=room.is_direct)
+                        is_direct=room.is_direct, sender_name=room.display_name(sender))
     bot.rooms[room.room_id] = room
     reply = await bot.ask(incoming, room)
     assert reply is not None, body
@@ -220,3 +220,21 @@ async def test_bilan_names_another_project_or_refuses_an_unknown_one(bot: Bot) -
 async def test_bilan_with_a_malformed_date_explains_the_form(bot: Bot) -> None:
     reply = await say(bot, "!bilan depuis hier-soir")
     assert "JJ/MM/AAAA" in text(reply)
+
+
+# ------------------------------------------------------------- !projet: latest updates
+
+
+async def test_the_project_card_shows_the_three_latest_updates_newest_first(bot: Bot) -> None:
+    card = text(await say(bot, f"!projet {NSI}"))
+    assert card.endswith("Dernières mises à jour :\nAucune mise à jour pour l’instant.")
+    await say(bot, f"!lier {NSI}")
+    for day, what in enumerate(["un", "deux", "trois", "quatre"]):
+        await say(bot, f"!point Fait : séance {what}", days=day, sender=BOB)
+    lines = text(await say(bot, f"!projet {NSI}")).split("\n")
+    latest = lines[lines.index("Dernières mises à jour :") + 1:]
+    assert latest == [
+        "• n° 4 — Bob — jeudi 4 décembre 2025", "  Fait : séance quatre",
+        "• n° 3 — Bob — mercredi 3 décembre 2025", "  Fait : séance trois",
+        "• n° 2 — Bob — mardi 2 décembre 2025", "  Fait : séance deux",
+    ]
