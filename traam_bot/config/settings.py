@@ -85,7 +85,7 @@ class DatabaseSettings(Strict):
         # never echo the URL: it may carry the database password
         scheme, sep, rest = v.partition("://")
         supported = " ou ".join(f"{s}://…" for s in DATABASE_SCHEMES)
-        if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
+        if not sep or not re.fullmatch(r"[A-Za-z][\w+.\-]*", scheme):
             raise ValueError(f"adresse de base de données invalide (attendu : {supported})")
         scheme = SCHEME_ALIASES.get(scheme.lower(), scheme.lower())
         if scheme not in DATABASE_SCHEMES:
