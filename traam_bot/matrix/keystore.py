@@ -55,9 +55,11 @@ async def server_has_device_keys(client: AsyncClient) -> bool:
     try:
         status, data = await request(client, "POST", "/keys/query",
                                      {"device_keys": {client.user_id: [client.device_id]}})
-    except CrossSigningError as exc:
+    except CrossSigningError:  # only transport failures: the server never answered
+        raise MatrixStartError(f"serveur Matrix injoignable : {client.homeserver}") from None
+    if status >= 500:
         raise MatrixStartError(f"serveur Matrix injoignable : {client.homeserver} "
-                               f"({exc})") from None
+                               f"(HTTP {status})")
     if status != 200:
         raise MatrixStartError(f"lecture des clés de l’appareil {client.device_id} refusée "
                                f"par {client.homeserver} (HTTP {status})")
