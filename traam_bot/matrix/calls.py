@@ -51,7 +51,6 @@ def describe(resp: Any) -> str:
     return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
 
 
-
 def is_key_conflict(resp: Any) -> bool:
     """A key upload refused because the server holds other keys under the same ids: the
     device's Olm account was replaced behind its back (lost key store)."""
