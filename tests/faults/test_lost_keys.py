@@ -53,6 +53,17 @@ async def device_keys(user: UserClient, user_id: str) -> dict[str, Any]:
     return dict((data.get("device_keys") or {}).get(user_id) or {})
 
 
+async def sees_device(user: UserClient, user_id: str, device_id: str,
+                      timeout: float = 30) -> None:
+    """Sync `user` until its client knows `user_id`'s device `device_id`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while device_id not in {d.id for d in
+                            user.client.device_store.active_user_devices(user_id)}:
+        assert loop.time() < deadline, f"{user.user_id} never saw {user_id}'s {device_id}"
+        await user.sync(timeout_ms=1000)
+
+
 def modes_not_private(*roots: Path) -> list[str]:
     """Every folder beneath `roots` not 0700 and every file not 0600."""
     wrong = []
@@ -132,10 +143,12 @@ async def test_lost_key_store_refuses_then_device_reset_brings_the_bot_back(
     assert {f"curve25519:{new_device}", f"ed25519:{new_device}"} <= set(keys)
     assert not modes_not_private(store, *database_files(sandbox))
 
-    # 4. `run` works again and answers in the same encrypted room (the test user's client
-    # sees the bot's devices change and shares its room key with the new one).
+    # 4. `run` works again and answers in the same encrypted room, once the test user's
+    # client has seen the bot's devices change (as Element, which syncs all along, would):
+    # it then starts a new room key, shared with the new device too.
     bot = await sandbox.start_bot_subprocess()
     try:
+        await sees_device(coord, sandbox.bot_id, new_device)
         reply = await ask(coord, room, "!projets nsi")
         assert reply.get("decrypted") is True and "NSI" in body(reply)
         assert reply["sender"] == sandbox.bot_id
