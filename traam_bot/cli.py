@@ -6,23 +6,35 @@ import argparse
 import asyncio
 import importlib.util
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from traam_bot.config import ConfigError, load_directory, load_settings
+from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
+from traam_bot.config.private import PRIVATE_UMASK
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
 
 
+# a refused option value, worded for options whose values have a name of their own
+OPTION_REFUSALS = {"--format": "format d’export inconnu « {value} »"}
+INVALID_CHOICE = re.compile(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$")
+
+
 class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        match = re.search(r"invalid choice: '([^']*)'", message)
-        if match:
-            message = f"commande inconnue « {match.group(1)} »"
+        match = INVALID_CHOICE.search(message)
+        if match and match.group(1).startswith("-"):
+            option, value = match.group(1).split("/")[0], match.group(2)
+            choices = ", ".join(c.strip(" '") for c in match.group(3).split(","))
+            refusal = OPTION_REFUSALS.get(option, "valeur inconnue « {value} » pour {option}")
+            message = f"{refusal.format(value=value, option=option)} (au choix : {choices})"
+        elif match:
+            message = f"commande inconnue « {match.group(2)} »"
         elif "required" in message:
             message = "commande incomplète"
         self.exit(EXIT_USAGE, f"traam-bot : {message} (voir traam-bot --help)\n")
@@ -111,7 +123,12 @@ async def _export(args: argparse.Namespace) -> int:
     else:
         text = render_markdown(directory.region, year, records, settings.tz)
     if args.out:
-        await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+        try:
+            await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+        except OSError as exc:
+            print(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
+                  file=sys.stderr)
+            return EXIT_FAIL
         print(f"Bilan {year} écrit dans {args.out} ({len(records)} projets).")
     else:
         sys.stdout.write(text)
@@ -165,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not args.verbose else logging.INFO)
+    # Everything the bot writes (key store, credentials, database, journals, including the
+    # files libraries create) is readable by its owner only.
+    os.umask(PRIVATE_UMASK)
     try:
         return asyncio.run(_handler(args)(args))
     except KeyboardInterrupt:
@@ -179,6 +199,8 @@ def _explain(exc: BaseException) -> str:
     from traam_bot.matrix.session import MatrixStartError
     from traam_bot.store.database import StoreError
 
+    if isinstance(exc, ConfigFileError):
+        return str(exc)  # names the file and what is wrong with it
     if isinstance(exc, ConfigError):
         return f"configuration invalide : {exc}"
     if isinstance(exc, (MatrixStartError, StoreError)):

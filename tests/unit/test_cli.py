@@ -49,6 +49,7 @@ def assert_one_clean_line(result: subprocess.CompletedProcess[str], *fragments: 
     """Exit code != 0 and exactly one message line (besides ordinary INFO/WARNING logs)."""
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+    assert "erreur inattendue" not in result.stderr
     lines = [line for line in result.stderr.splitlines()
              if line.strip() and not LOG_LINE.match(line)]
     assert len(lines) == 1, result.stderr

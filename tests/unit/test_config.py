@@ -335,8 +335,10 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="introuvable") as info:
         load_settings(path, env={})
     assert str(path) in str(info.value)
-    with pytest.raises(ConfigError, match="introuvable"):
+    with pytest.raises(ConfigError) as info:
         load_directory(path)
+    assert str(info.value) == (f"annuaire introuvable : {path} "
+                               "(clé directory de la configuration)")
 
 
 def test_committed_example_is_refused_for_its_placeholder_password() -> None:
@@ -486,3 +488,4 @@ def test_load_directory_invalid_yaml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_directory(path)
     assert re.search(r"YAML invalide dans .*traam\.yaml \(ligne \d+\)", str(info.value))
+

@@ -1,7 +1,7 @@
 """Configuration: config/bot.yaml (settings) and the directory file (projects, contacts)."""
 
 from traam_bot.config.directory import contact_id, load_directory, parse_directory
-from traam_bot.config.files import ConfigError
+from traam_bot.config.files import ConfigError, ConfigFileError
 from traam_bot.config.settings import (
     DatabaseSettings,
     MatrixSettings,
@@ -13,6 +13,7 @@ from traam_bot.config.settings import (
 
 __all__ = [
     "ConfigError",
+    "ConfigFileError",
     "DatabaseSettings",
     "MatrixSettings",
     "OutboxSettings",

@@ -8,7 +8,14 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from traam_bot.config.files import ConfigError, Strict, check_user_id, format_error, read_yaml
+from traam_bot.config.files import (
+    DIRECTORY_FILE,
+    ConfigError,
+    Strict,
+    check_user_id,
+    format_error,
+    read_yaml,
+)
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.text import words
 
@@ -82,14 +89,15 @@ def contact_id(name: str) -> str:
     return "-".join(words(name))
 
 
-def parse_directory(raw: Any) -> Directory:
+def parse_directory(raw: Any, origin: str = "annuaire") -> Directory:
+    """Validate the directory's YAML data; `origin` starts the error messages."""
     if not isinstance(raw, dict):
-        raise ConfigError("l'annuaire doit être un dictionnaire YAML "
+        raise ConfigError(f"{origin} : le document doit être un dictionnaire YAML "
                           "(region, year, projects, contacts)")
     try:
         d = _DirectoryIn.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError("annuaire : " + format_error(exc)) from None
+        raise ConfigError(f"{origin} : {format_error(exc)}") from None
     projects = tuple(
         Project(id=p.id, academie=p.academie, discipline=p.discipline, theme=p.theme,
                 phase=p.phase, year=d.year, region=d.region, room=p.room)
@@ -104,4 +112,4 @@ def parse_directory(raw: Any) -> Directory:
 
 
 def load_directory(path: str | Path) -> Directory:
-    return parse_directory(read_yaml(Path(path)))
+    return parse_directory(read_yaml(Path(path), DIRECTORY_FILE), f"annuaire {path}")

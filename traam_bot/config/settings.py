@@ -70,8 +70,29 @@ class MatrixSettings(Strict):
         return self.user_id.split(":", 1)[1]
 
 
+# Drivers the bot ships with (aiosqlite, asyncpg), and the usual spellings of the same two
+# databases, which mean the same thing.
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+SCHEME_ALIASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+                  "postgres": "postgresql+asyncpg"}
+
+
 class DatabaseSettings(Strict):
     url: str = "sqlite+aiosqlite:///data/traam.db"
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        # never echo the URL: it may carry the database password
+        scheme, sep, rest = v.partition("://")
+        supported = " ou ".join(f"{s}://…" for s in DATABASE_SCHEMES)
+        if not sep or not re.fullmatch(r"[A-Za-z][\w+.\-]*", scheme):
+            raise ValueError(f"adresse de base de données invalide (attendu : {supported})")
+        scheme = SCHEME_ALIASES.get(scheme.lower(), scheme.lower())
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(f"type de base « {v.partition('://')[0]} » non pris en charge "
+                             f"(pris en charge : {supported})")
+        return f"{scheme}://{rest}"
 
 
 class OutboxSettings(Strict):
@@ -162,15 +183,19 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
     if not isinstance(raw, dict):
         raise ConfigError("la configuration doit être un dictionnaire YAML (clé: valeur)")
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    used = []
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
             if not isinstance(data.get(section, {}), dict):
                 continue  # validation reports the malformed section
             data.setdefault(section, {})[key] = env[var]
+            used.append((var, f"{section}.{key}"))
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_error(exc)) from None
+        message = format_error(exc)
+        source = next((var for var, key in used if message.startswith(key + " ")), None)
+        raise ConfigError(message + (f" (valeur venue de {source})" if source else "")) from None
     matrix = settings.matrix.model_copy(
         update={"store_path": _resolve(base, settings.matrix.store_path)}
     )

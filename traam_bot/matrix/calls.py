@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientError
+from nio import AsyncClient, KeysUploadError
+
+from traam_bot.matrix.errors import lost_keys
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +50,19 @@ def describe(resp: Any) -> str:
         return type(resp).__name__
     return f"{getattr(resp, 'status_code', '?')} {getattr(resp, 'message', '')}".strip()
 
+
+def is_key_conflict(resp: Any) -> bool:
+    """A key upload refused because the server holds other keys under the same ids: the
+    device's Olm account was replaced behind its back (lost key store)."""
+    return isinstance(resp, KeysUploadError) and "already exists" in (resp.message or "")
+
+
+async def upload_keys(client: AsyncClient) -> Any:
+    """Upload the device's keys; a conflict with the keys already published is fatal: the
+    bot would run mute in encrypted rooms."""
+    resp = await checked(client.keys_upload)
+    if is_key_conflict(resp):
+        raise lost_keys(client.user_id, client.device_id,
+                        "le serveur refuse ses nouvelles clés, d’autres sont déjà publiées "
+                        "pour cet appareil (magasin de clés remplacé)")
+    return resp

@@ -13,6 +13,7 @@ from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig
 
 from traam_bot.matrix import secret_storage as ssss
+from traam_bot.matrix.calls import upload_keys
 from traam_bot.matrix.signing import (
     CrossSigningKeys,
     JsonDict,
@@ -196,7 +197,7 @@ async def ensure_cross_signing(client: AsyncClient, store: Path,
 
 async def establish(client: AsyncClient, store: Path, options: TrustOptions) -> str:
     if client.should_upload_keys:  # the device's own keys must be on the server first
-        await client.keys_upload()
+        await upload_keys(client)
     me = client.user_id
     server = await published(client)
     keys = load_keys(store, me)

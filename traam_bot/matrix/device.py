@@ -24,6 +24,7 @@ from traam_bot.matrix.cross_signing import (
     token_client,
     with_password,
 )
+from traam_bot.matrix.keystore import key_store_file
 from traam_bot.matrix.session import (
     MatrixStartError,
     login_new_device,
@@ -78,8 +79,10 @@ async def reset_device(m: MatrixSettings) -> ResetReport:
 
 
 def _remove_key_store(store: Path, user_id: str, device_id: str) -> None:
+    """The old device's key store (if any is left: after a lost store there is none)."""
+    db = key_store_file(store, user_id, device_id)
     for suffix in ("", "-wal", "-shm", "-journal"):
-        (store / f"{user_id}_{device_id}.db{suffix}").unlink(missing_ok=True)
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
 
 
 async def create_recovery_key(m: MatrixSettings) -> str:

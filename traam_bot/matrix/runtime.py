@@ -19,7 +19,7 @@ from nio import (
 )
 
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
-from traam_bot.matrix.calls import Backoff, checked, describe
+from traam_bot.matrix.calls import Backoff, checked, describe, upload_keys
 from traam_bot.matrix.events import parse_event
 from traam_bot.matrix.rooms import NioRoomView, invite_allowed, is_direct_room
 from traam_bot.matrix.send import Sender
@@ -130,12 +130,10 @@ class Runtime:
 
     async def _crypto_housekeeping(self) -> None:
         c = self.client
-        for needed, call in (
-            (c.should_upload_keys, c.keys_upload),
-            (c.should_query_keys, c.keys_query),
-        ):
-            if needed:
-                await checked(call)
+        if c.should_upload_keys:
+            await upload_keys(c)  # raises LostKeys rather than run mute
+        if c.should_query_keys:
+            await checked(c.keys_query)
         if c.should_claim_keys:
             await checked(lambda: c.keys_claim(c.get_users_for_key_claiming()))
         await checked(c.send_to_device_messages)

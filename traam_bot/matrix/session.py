@@ -13,13 +13,23 @@ from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 from nio.crypto import ENCRYPTION_ENABLED
 
+from traam_bot.config.private import private_dir, secure_tree
+from traam_bot.matrix.errors import RESET_HINT, MatrixStartError, lost_keys
+from traam_bot.matrix.keystore import check_key_store, key_store_file
+
+__all__ = ["CREDENTIALS_FILE", "Credentials", "MatrixStartError", "login_new_device",
+           "new_client", "open_session", "read_credentials"]
+
 log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
-
-
-class MatrixStartError(Exception):
-    """The bot cannot start talking to Matrix; message is for the operator."""
+# Why a login is refused, by Matrix error code; anything else shows the server's own words.
+LOGIN_REFUSALS = {
+    "M_FORBIDDEN": "identifiant ou mot de passe refusé",
+    "M_USER_DEACTIVATED": "compte désactivé",
+    "M_LIMIT_EXCEEDED": "trop de tentatives, réessayez dans quelques minutes",
+    "M_INVALID_USERNAME": "identifiant invalide",
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ def _write_credentials(store: Path, creds: Credentials) -> None:
 def new_client(homeserver: str, user_id: str, store_path: str, device_id: str = "") -> AsyncClient:
     if not ENCRYPTION_ENABLED:
         raise MatrixStartError("chiffrement indisponible (vodozemac absent) : démarrage refusé")
-    Path(store_path).mkdir(parents=True, exist_ok=True)
+    secure_tree(private_dir(Path(store_path)))  # the key store is the bot's owner's only
     config = AsyncClientConfig(
         encryption_enabled=True,
         store_sync_tokens=False,  # the bot saves its own token, after handling a batch
@@ -67,7 +77,7 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
                        device_name: str) -> AsyncClient:
     """Log in once with the password; later starts reuse the stored token and device."""
     store = Path(store_path)
-    creds = read_credentials(store)  # None when the file does not exist yet
+    creds = saved = read_credentials(store)  # None when the file does not exist yet
     if creds is None and access_token:
         if not device_id:
             raise MatrixStartError("matrix.device_id est requis avec matrix.access_token")
@@ -78,11 +88,20 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     client = new_client(homeserver, user_id, store_path, creds.device_id if creds else "")
     try:
         if creds is not None:
-            client.restore_login(creds.user_id, creds.device_id, creds.access_token)
-            await _check_token(client)
+            # the key store is checked before nio opens it (nio would replace a lost account);
+            # a saved session's store needs no server, a configured token is checked first
+            client.user_id, client.device_id = creds.user_id, creds.device_id
+            client.access_token = creds.access_token
+            if saved is not None:
+                await check_key_store(client, store, saved_session=True)
+            await _check_token(client, saved=saved is not None)
+            if saved is None:
+                await check_key_store(client, store, saved_session=False)
+            _load_store(client, store)
         else:
             await login_new_device(client, password or "", device_name, store)
     except MatrixStartError:
+        await client.close()
         raise
     except (ClientError, OSError) as exc:
         await client.close()
@@ -99,6 +118,16 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     return client
 
 
+def _load_store(client: AsyncClient, store: Path) -> None:
+    """nio opens the device's key store and its Olm account (checked to be there)."""
+    try:
+        client.load_store()
+    except Exception as exc:  # peewee, unpickling: whatever nio raises, the store is unusable
+        db = key_store_file(store, client.user_id, client.device_id)
+        raise lost_keys(client.user_id, client.device_id,
+                        f"magasin de clés inutilisable ({db} : {type(exc).__name__})") from None
+
+
 async def login_new_device(client: AsyncClient, password: str, device_name: str,
                            store: Path) -> None:
     resp = await client.login(password=password, device_name=device_name)
@@ -106,21 +135,31 @@ async def login_new_device(client: AsyncClient, password: str, device_name: str,
         await client.close()
         if not _answered_by_matrix(resp):
             raise MatrixStartError(_unreachable(client, resp))
-        raise MatrixStartError(f"connexion refusée pour {client.user} : {resp.message} "
-                               "(vérifiez matrix.user_id et le mot de passe)")
+        code = getattr(resp, "status_code", None) or "?"
+        why = LOGIN_REFUSALS.get(code) or (getattr(resp, "message", "") or "refus")
+        raise MatrixStartError(
+            f"connexion refusée par {client.homeserver} pour le compte {client.user} : "
+            f"{why} ({code}). Vérifiez matrix.user_id et matrix.password "
+            "(ou TRAAM_BOT_PASSWORD)")
     _write_credentials(store, Credentials(resp.user_id, resp.device_id, resp.access_token))
+    secure_tree(store, quiet=True)  # nio's new key store, whatever the process's umask
     log.info("logged in as %s, new device %s", resp.user_id, resp.device_id)
 
 
-async def _check_token(client: AsyncClient) -> None:
+async def _check_token(client: AsyncClient, saved: bool) -> None:
     resp = await client.whoami()
     if not isinstance(resp, WhoamiResponse):
         await client.close()
         if not _answered_by_matrix(resp):
             raise MatrixStartError(_unreachable(client, resp))
+        code = getattr(resp, "status_code", None) or "?"
+        where = (f"la session enregistrée dans {CREDENTIALS_FILE} (appareil {client.device_id})"
+                 if saved else "matrix.access_token (ou TRAAM_BOT_ACCESS_TOKEN)")
+        fix = (RESET_HINT if saved else
+               "vérifiez le jeton et matrix.device_id, ou donnez matrix.password à la place")
         raise MatrixStartError(
-            f"jeton d'accès refusé par le serveur ({resp.status_code}) : supprimez "
-            f"{CREDENTIALS_FILE} du dossier store_path pour vous reconnecter")
+            f"jeton d’accès refusé par {client.homeserver} pour le compte {client.user_id} "
+            f"({code}) : {where} n’est plus valable ; {fix}")
     log.info("session restored for %s, device %s", client.user_id, client.device_id)
 
 

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from traam_bot import resources
+from traam_bot.config.private import private_dir, private_file, tighten
 
 # The Alembic scripts, shipped inside the package (traam_bot/resources): a plain install
 # upgrades its database from any folder.
 with resources.migrations() as _migrations:
     MIGRATIONS_DIR = _migrations
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class StoreError(Exception):
@@ -39,12 +41,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for any other database, ":memory:" and
+    "file:…?uri=true" (which name no plain file)."""
     parsed = make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    # A plain file path gets its folder; ":memory:" and "file:…?uri=true" name no folder.
-    if sqlite and parsed.database not in (None, "", ":memory:") and "uri" not in parsed.query:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or "uri" in parsed.query:
+        return None
+    if parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database file and its journals are the owner's only: a folder the bot creates
+    is 0700, a database file it creates 0600 (SQLite gives its -wal, -shm and -journal
+    files the database file's rights), and existing ones too open are tightened."""
+    private_dir(path.parent)
+    private_file(path)
+    tighten([path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)])
+
+
+def make_engine(url: str) -> AsyncEngine:
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    path = sqlite_file(url)
+    if path is not None:
+        _private_sqlite(path)
     engine = create_async_engine(url, pool_pre_ping=not sqlite)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
