@@ -124,7 +124,13 @@ async def test_missed_one_off_older_than_a_day_is_marked_and_creator_told(
     assert (await get(units, sid)).status == MISSED
     [notice] = await owed(units)
     assert notice.user_id == CREATOR and notice.room_id is None
-    assert "mercredi 25 novembre 2026 à 20h00" in notice.body and "manqué" in notice.body
+    assert notice.msgtype == "m.notice"
+    assert notice.body == ("Votre rappel « Réunion » prévu le mercredi 25 novembre 2026 à "
+                           "20h00 n’a pas pu être envoyé : le bot était arrêté depuis plus de "
+                           "24 heures. Il est marqué comme manqué.")
+    assert service.timers.armed[sid] is None  # type: ignore[attr-defined]
+    assert await service.run_due(now + timedelta(days=3)) == 0  # told once
+    assert len(await owed(units)) == 1
 
 
 async def test_recurring_reminder_down_for_days_sends_one_late_then_resumes(
