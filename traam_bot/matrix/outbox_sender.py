@@ -1,5 +1,6 @@
 """The one sender: drains the outbox in order per room, with the row's transaction id,
-retrying with backoff for as long as the homeserver is unreachable."""
+retrying with backoff for as long as the homeserver is unreachable. Recording the outcome
+of an attempt waits out a database outage (the row is not sent again meanwhile)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import asyncio
 import bisect
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
 from typing import Protocol
 
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.send import Sender, content_of
+from traam_bot.services.retry import Interrupted, Patience
+from traam_bot.services.units import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class OutboxSender:
         self.sender = sender
         self.direct_room = direct_room
         self.stopping = asyncio.Event()
+        self.patience = Patience(self.stopping, backoff)
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
@@ -85,10 +90,18 @@ class OutboxSender:
             task.cancel()  # what is unsent stays in the table for the next start
         await asyncio.gather(*workers, return_exceptions=True)
 
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest row still waiting to be sent was committed (health)."""
+        heads = [queue[0].created_at for queue in self._queues.values() if queue]
+        return min(heads, default=None)
+
     async def _sweep(self) -> None:
         try:
             for item in await self.delivery.pending():
                 self._enqueue(item)
+        except StoreUnavailable as exc:
+            log.warning("file d’envoi illisible, base de données injoignable (%s) ; nouvel "
+                        "essai dans %.0f s", exc.reason, SWEEP_SECONDS)
         except Exception:
             log.exception("outbox could not be read; retrying later")
 
@@ -121,6 +134,8 @@ class OutboxSender:
             item, kicks = queue[0], self._kicks
             try:
                 wait = await self._one(item)
+            except Interrupted:
+                return  # stopping: the row stays pending in the table
             except Exception:
                 log.exception("outbox row %s: unexpected error; retrying", item.id)
                 wait = 0.0
@@ -137,8 +152,9 @@ class OutboxSender:
     async def _one(self, item: OutboxItem) -> float | None:
         """None when the row is finished (sent, refused or expired); otherwise how long to
         wait before the next attempt (0: the caller's backoff decides)."""
+        record = partial(self.patience.run, what=f"ligne {item.id} de la file d’envoi")
         if self.delivery.too_old(item):
-            await self.delivery.expired(item)
+            await record(partial(self.delivery.expired, item))
             return None
         out = item.outgoing
         room_id = out.room_id
@@ -153,14 +169,14 @@ class OutboxSender:
         event_type, content = content_of(out)
         outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
         if outcome.event_id is not None:
-            await self.delivery.sent(item, outcome.event_id, room_id)
+            await record(partial(self.delivery.sent, item, outcome.event_id, room_id))
             return None
         if outcome.refused is not None:
-            await self.delivery.failed(item, outcome.refused, outcome.error)
+            await record(partial(self.delivery.failed, item, outcome.refused, outcome.error))
             return None
         log.warning("send of outbox row %s to %s failed (%s); retrying", item.id, room_id,
                     outcome.error)
-        await self.delivery.attempted(item, outcome.error)
+        await record(partial(self.delivery.attempted, item, outcome.error))
         return outcome.wait or 0.0
 
     async def _pause(self, seconds: float, kicks: bool = True) -> bool:

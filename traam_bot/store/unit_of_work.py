@@ -1,5 +1,7 @@
 """The unit of work: one session, one transaction, every repository over it; committed
-once at the end, or rolled back as a whole."""
+once at the end, or rolled back as a whole. A database out of reach surfaces as
+StoreUnavailable (and is reported to a watcher, the health page); other errors pass as
+they are."""
 
 from __future__ import annotations
 
@@ -7,11 +9,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
+from traam_bot.store.errors import is_unavailable, unavailable
 from traam_bot.store.outbox_repo import OutboxRepo
 from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
@@ -45,16 +50,39 @@ class UnitOfWork:
                 log.exception("after-commit action failed")
 
 
+class DatabaseWatcher(Protocol):
+    """Told whether the database answers (domain.health.Health)."""
+
+    def database_ok(self) -> None: ...
+    def database_down(self, reason: str) -> None: ...
+
+
 class UnitsOfWork:
     """Hands out units of work over one database: `async with units() as uow: …`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, watcher: DatabaseWatcher | None = None) -> None:
         self.db = db
+        self.watcher = watcher
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[UnitOfWork]:
-        async with self.db.sessions() as session:
-            async with session.begin():
-                uow = UnitOfWork(session)
-                yield uow
-            uow._committed()
+        try:
+            async with self.db.sessions() as session:
+                async with session.begin():
+                    uow = UnitOfWork(session)
+                    yield uow
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            error = unavailable(exc)
+            if self.watcher is not None:
+                self.watcher.database_down(error.reason)
+            if error is exc:
+                raise
+            raise error from exc
+        if self.watcher is not None:
+            self.watcher.database_ok()
+        uow._committed()
+
+
+__all__ = ["StoreUnavailable", "UnitOfWork", "UnitsOfWork"]

@@ -1,0 +1,84 @@
+"""The bot's health as `GET /health` tells it: what the sync loop, the database and the
+outbox sender last reported, turned into French reasons when something is wrong.
+
+The reporters hold this object and call its methods; the HTTP listener only reads it.
+Metrics (a later issue) read the same state: `sync_age` and `outbox_age`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+# The sync long poll lasts 30 s: no successful sync for 75 s means two polls were lost.
+SYNC_LIMIT = timedelta(seconds=75)
+OUTBOX_LIMIT = timedelta(minutes=10)
+
+
+def format_duration(span: timedelta) -> str:
+    """12 s, 2 min 5 s, 1 h 4 min (French abbreviations, no zero part)."""
+    seconds = max(0, int(span.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+class Health:
+    """Reported to by the sync loop (`synced`), the database (`database_ok`,
+    `database_down`) and the outbox sender (`outbox_oldest`, the creation time of the
+    oldest row still waiting to be sent)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.started_at = clock()
+        self.last_sync: datetime | None = None
+        self.database_down_since: datetime | None = None
+        self.database_error = ""
+        self.outbox_oldest: Callable[[], datetime | None] = lambda: None
+
+    def synced(self) -> None:
+        self.last_sync = self.clock()
+
+    def database_ok(self) -> None:
+        self.database_down_since = None
+        self.database_error = ""
+
+    def database_down(self, reason: str) -> None:
+        if self.database_down_since is None:
+            self.database_down_since = self.clock()
+        self.database_error = reason
+
+    def sync_age(self, now: datetime) -> timedelta:
+        """Since the last successful sync (or since the start, before the first one)."""
+        return now - (self.last_sync or self.started_at)
+
+    def outbox_age(self, now: datetime) -> timedelta | None:
+        oldest = self.outbox_oldest()
+        return None if oldest is None else now - oldest
+
+    def problems(self) -> list[str]:
+        """What is wrong, one French sentence each; empty when all is well."""
+        now, found = self.clock(), []
+        if self.database_down_since is not None:
+            why = f" ({self.database_error})" if self.database_error else ""
+            found.append("base de données injoignable depuis "
+                         f"{format_duration(now - self.database_down_since)}{why}")
+        age = self.sync_age(now)
+        if age > SYNC_LIMIT:
+            limit = format_duration(SYNC_LIMIT)
+            if self.last_sync is None:
+                found.append("aucune synchronisation réussie avec le serveur Matrix depuis le "
+                             f"démarrage, il y a {format_duration(age)} (limite : {limit})")
+            else:
+                found.append("dernière synchronisation réussie avec le serveur Matrix il y a "
+                             f"{format_duration(age)} (limite : {limit})")
+        waiting = self.outbox_age(now)
+        if waiting is not None and waiting > OUTBOX_LIMIT:
+            found.append("le plus ancien message de la file d’envoi attend depuis "
+                         f"{format_duration(waiting)} (limite : "
+                         f"{format_duration(OUTBOX_LIMIT)})")
+        return found
