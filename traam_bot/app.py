@@ -33,7 +33,6 @@ from traam_bot.services.export import collect
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.schedules import ScheduleService, Timers
-from traam_bot.services.units import StoreUnavailable
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.unit_of_work import UnitsOfWork
@@ -127,23 +126,18 @@ async def wait_for_database(settings: Settings, health: Health,
     """`prepare_database`, tried again with backoff until the database answers; None when
     `stop` comes first."""
     async def attempt() -> Database:
-        try:
-            db, _report = await prepare_database(settings)
-        except StoreUnavailable as exc:
-            health.database_down(exc.reason)
-            raise
-        health.database_ok()
+        db, _report = await prepare_database(settings)
         return db
 
     try:
-        return await Patience(stop).run(attempt, "démarrage du bot")
+        return await Patience(stop, health=health).run(attempt, "démarrage du bot")
     except Interrupted:
         return None
 
 
 async def _run_connected(settings: Settings, db: Database, health: Health,
                          stop: asyncio.Event, ready: asyncio.Event | None) -> None:
-    units, patience, clock = UnitsOfWork(db, watcher=health), Patience(stop), utcnow
+    units, patience, clock = UnitsOfWork(db), Patience(stop, health=health), utcnow
     m = settings.matrix
     client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
                                 access_token=m.access_token, device_id=m.device_id,
@@ -162,7 +156,7 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
         async def sweep() -> None:
             await services.schedules.run_due(clock())
 
-        timers = ApsTimers(settings.tz, fire, sweep)
+        timers = ApsTimers(settings.tz, fire, sweep, health=health)
         services = await patience.run(partial(
             build_services, settings, units, timers,
             is_member=lambda room_id, user: (room_id in client.rooms
@@ -173,7 +167,7 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
                             room_lost=services.schedules.pause_room,
                             max_age=timedelta(hours=settings.outbox.max_age_hours))
         outbox_sender = OutboxSender(delivery, services.outbox, sender,
-                                     DirectRooms(client).direct_room)
+                                     DirectRooms(client).direct_room, health=health)
         health.outbox_oldest = outbox_sender.oldest_pending
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
         dispatcher = Dispatcher(services, Router(services), units)

@@ -23,8 +23,8 @@ from nio import (
 
 from tests.unit.harness import FakeRoom, make_bot, migrated_template
 from traam_bot.commands.dispatcher import Dispatcher
-from traam_bot.domain.notices import notice_key, withheld_notice
 from traam_bot.domain import backoff
+from traam_bot.domain.notices import notice_key, withheld_notice
 from traam_bot.matrix import send as send_module
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.runtime import Runtime

@@ -7,7 +7,7 @@ Metrics (a later issue) read the same state: `sync_age` and `outbox_age`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 
 # The sync long poll lasts 30 s: no successful sync for 75 s means two polls were lost.
@@ -28,29 +28,37 @@ def format_duration(span: timedelta) -> str:
 
 
 class Health:
-    """Reported to by the sync loop (`synced`), the database (`database_ok`,
-    `database_down`) and the outbox sender (`outbox_oldest`, the creation time of the
-    oldest row still waiting to be sent)."""
+    """Reported to by the sync loop (`synced`), the work that waits for the database
+    (`database_down` while it waits, `database_ok` once done) and the outbox sender
+    (`outbox_oldest`, the creation time of the oldest row still waiting to be sent).
+
+    The database counts as unreachable while some work waits for it, not merely after a
+    failed query: a SQLite file locked by another process still answers reads, so a read
+    going through proves nothing for the write that is waiting."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
         self.started_at = clock()
         self.last_sync: datetime | None = None
-        self.database_down_since: datetime | None = None
-        self.database_error = ""
+        self.database_error = ""  # the last reason reported
+        self._waiting: dict[Hashable, datetime] = {}  # work waiting -> since when
         self.outbox_oldest: Callable[[], datetime | None] = lambda: None
 
     def synced(self) -> None:
         self.last_sync = self.clock()
 
-    def database_ok(self) -> None:
-        self.database_down_since = None
-        self.database_error = ""
-
-    def database_down(self, reason: str) -> None:
-        if self.database_down_since is None:
-            self.database_down_since = self.clock()
+    def database_down(self, reason: str, waiting: Hashable = "database") -> None:
+        """`waiting` (any key naming the work) could not reach the database."""
+        self._waiting.setdefault(waiting, self.clock())
         self.database_error = reason
+
+    def database_ok(self, waiting: Hashable = "database") -> None:
+        """`waiting` went through (or was given up): it no longer waits."""
+        self._waiting.pop(waiting, None)
+
+    @property
+    def database_down_since(self) -> datetime | None:
+        return min(self._waiting.values(), default=None)
 
     def sync_age(self, now: datetime) -> timedelta:
         """Since the last successful sync (or since the start, before the first one)."""

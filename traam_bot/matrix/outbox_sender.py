@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
+from traam_bot.domain.health import Health
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.send import Sender, content_of
@@ -21,6 +22,7 @@ from traam_bot.services.units import StoreUnavailable
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30.0  # also re-read the table: rows committed by a crashed run, say
+SWEEP = "outbox-sweep"  # the sweep, as the health knows it when it cannot read the table
 
 
 class DeliveryPort(Protocol):
@@ -44,14 +46,16 @@ class Doorbell(Protocol):
 class OutboxSender:
     def __init__(self, delivery: DeliveryPort, doorbell: Doorbell, sender: Sender,
                  direct_room: Callable[[str], Awaitable[str]],
-                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0)) -> None:
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
+                 health: Health | None = None) -> None:
         self.delivery = delivery
         self.backoff = backoff
         self.doorbell = doorbell
         self.sender = sender
         self.direct_room = direct_room
         self.stopping = asyncio.Event()
-        self.patience = Patience(self.stopping, backoff)
+        self.patience = Patience(self.stopping, backoff, health)
+        self.health = health
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
@@ -99,7 +103,11 @@ class OutboxSender:
         try:
             for item in await self.delivery.pending():
                 self._enqueue(item)
+            if self.health is not None:
+                self.health.database_ok(SWEEP)
         except StoreUnavailable as exc:
+            if self.health is not None:
+                self.health.database_down(exc.reason, SWEEP)
             log.warning("file d’envoi illisible, base de données injoignable (%s) ; nouvel "
                         "essai dans %.0f s", exc.reason, SWEEP_SECONDS)
         except Exception:

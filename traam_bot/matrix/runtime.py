@@ -86,7 +86,7 @@ class Runtime:
         self.names = display_names
         self._limit = asyncio.Semaphore(concurrency)
         self.stopping = asyncio.Event()
-        self.patience = Patience(self.stopping)  # the database, waited out
+        self.patience = Patience(self.stopping, health=health)  # the database, waited out
         self.health = health
         self.synced_once = asyncio.Event()
         self._receipts: dict[str, asyncio.Future[Any]] = {}  # room id -> pending receipt

@@ -17,6 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from traam_bot.domain.backoff import Backoff
+from traam_bot.domain.health import Health
 from traam_bot.services.retry import DATABASE_CAP, Interrupted, Patience
 from traam_bot.services.units import StoreUnavailable
 
@@ -36,7 +37,8 @@ class ApsTimers:
 
     def __init__(self, tz: ZoneInfo, fire: Callable[[int], Awaitable[None]],
                  sweep: Callable[[], Awaitable[None]],
-                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP)) -> None:
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
+                 health: Health | None = None) -> None:
         self.scheduler = AsyncIOScheduler(
             timezone=tz,
             job_defaults={"coalesce": True, "max_instances": 1,
@@ -45,7 +47,8 @@ class ApsTimers:
         self._fire = fire
         self._sweep = sweep
         self._stopping = asyncio.Event()
-        self._patience = Patience(self._stopping, backoff)
+        self._patience = Patience(self._stopping, backoff, health)
+        self._health = health
 
     def start(self) -> None:
         self.scheduler.add_job(self._sweep_job, IntervalTrigger(seconds=SWEEP_SECONDS),
@@ -62,7 +65,11 @@ class ApsTimers:
     async def _sweep_job(self) -> None:
         try:
             await self._sweep()
+            if self._health is not None:
+                self._health.database_ok("schedules-sweep")
         except StoreUnavailable as exc:  # the next sweep is the retry
+            if self._health is not None:
+                self._health.database_down(exc.reason, "schedules-sweep")
             log.warning("échéances non vérifiées, base de données injoignable (%s) ; nouvel "
                         "essai dans %d s", exc.reason, SWEEP_SECONDS)
 

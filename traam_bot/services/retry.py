@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from traam_bot.domain.backoff import Backoff
+from traam_bot.domain.health import Health
 from traam_bot.services.units import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,32 +25,41 @@ class Interrupted(Exception):
 
 class Patience:
     """Retries a unit of work (a coroutine factory: each attempt is a fresh call) for as
-    long as it raises StoreUnavailable, until `stopping` is set."""
+    long as it raises StoreUnavailable, until `stopping` is set; `health` knows the
+    database unreachable while such work waits."""
 
     def __init__(self, stopping: asyncio.Event,
-                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP)) -> None:
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
+                 health: Health | None = None) -> None:
         self.stopping = stopping
         self.backoff = backoff
+        self.health = health
 
     async def run(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """`call()`'s result; Interrupted when the bot stops before it could succeed.
         Any other exception is the caller's (a bug is not waited out)."""
-        backoff = self.backoff()
-        while True:
-            if self.stopping.is_set():
-                raise Interrupted(what)
-            try:
-                result = await call()
-            except StoreUnavailable as exc:
-                delay = backoff.next()
-                log.warning("base de données injoignable (%s) : %s en attente, nouvel essai "
-                            "dans %.0f s", exc.reason, what, delay)
-                await self.pause(delay)
-                continue
-            if backoff.failures:
-                log.info("base de données de nouveau joignable : %s repris après %d essais",
-                         what, backoff.failures + 1)
-            return result
+        backoff, waiting = self.backoff(), object()  # this call, as the health knows it
+        try:
+            while True:
+                if self.stopping.is_set():
+                    raise Interrupted(what)
+                try:
+                    result = await call()
+                except StoreUnavailable as exc:
+                    if self.health is not None:
+                        self.health.database_down(exc.reason, waiting)
+                    delay = backoff.next()
+                    log.warning("base de données injoignable (%s) : %s en attente, nouvel "
+                                "essai dans %.1f s", exc.reason, what, delay)
+                    await self.pause(delay)
+                    continue
+                if backoff.failures:
+                    log.info("base de données de nouveau joignable : %s repris après %d "
+                             "essais", what, backoff.failures + 1)
+                return result
+        finally:
+            if self.health is not None:
+                self.health.database_ok(waiting)
 
     async def pause(self, seconds: float) -> None:
         """Sleep up to `seconds`, less if the bot stops meanwhile."""

@@ -1,7 +1,6 @@
 """The unit of work: one session, one transaction, every repository over it; committed
 once at the end, or rolled back as a whole. A database out of reach surfaces as
-StoreUnavailable (and is reported to a watcher, the health page); other errors pass as
-they are."""
+StoreUnavailable; other errors pass as they are."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,19 +48,11 @@ class UnitOfWork:
                 log.exception("after-commit action failed")
 
 
-class DatabaseWatcher(Protocol):
-    """Told whether the database answers (domain.health.Health)."""
-
-    def database_ok(self) -> None: ...
-    def database_down(self, reason: str) -> None: ...
-
-
 class UnitsOfWork:
     """Hands out units of work over one database: `async with units() as uow: …`."""
 
-    def __init__(self, db: Database, watcher: DatabaseWatcher | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.watcher = watcher
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[UnitOfWork]:
@@ -75,13 +65,9 @@ class UnitsOfWork:
             if not is_unavailable(exc):
                 raise
             error = unavailable(exc)
-            if self.watcher is not None:
-                self.watcher.database_down(error.reason)
             if error is exc:
                 raise
             raise error from exc
-        if self.watcher is not None:
-            self.watcher.database_ok()
         uow._committed()
 
 
