@@ -211,7 +211,7 @@ async def test_the_sender_records_a_send_once_the_database_is_back_without_resen
     transport = FakeTransport(Clock())
     delivery = delivery_of(bot)
     sender = sender_of(bot, transport, delivery)
-    sender.health = sender.patience.health = health
+    sender.patience = Patience(sender.stopping, fast_backoff, health)
     recorded, real_sent = [], delivery.sent
     seen_down: list[list[str]] = []
 
@@ -231,25 +231,31 @@ async def test_the_sender_records_a_send_once_the_database_is_back_without_resen
     assert health.problems() == []
 
 
-async def test_a_sweep_that_cannot_read_the_outbox_degrades_the_health_until_the_next(
+async def test_the_sweep_waits_out_the_database_and_is_the_health_probe(
         bot: Bot, health: Health, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
+    """An idle bot's only regular read: it notices the outage (health), retries with
+    backoff, then queues what is owed."""
+    await owe_answer(bot, "$q1", "Réponse 1", reaction=None)
     delivery = delivery_of(bot)
     sender = sender_of(bot, FakeTransport(Clock()), delivery)
-    sender.health = health
-    real_pending = delivery.pending
+    sender.patience = Patience(sender.stopping, fast_backoff, health)
+    real_pending, seen = delivery.pending, []
 
-    async def unreachable() -> list[Any]:
-        raise StoreUnavailable("ConnectionRefusedError")
+    async def pending_after_an_outage() -> list[Any]:
+        seen.append(health.problems())
+        if len(seen) <= 2:
+            raise StoreUnavailable("ConnectionRefusedError")
+        return await real_pending()
 
-    monkeypatch.setattr(delivery, "pending", unreachable)
+    monkeypatch.setattr(delivery, "pending", pending_after_an_outage)
     await sender._sweep()
-    assert health.problems() == ["base de données injoignable depuis 0 s "
-                                 "(ConnectionRefusedError)"]
-    assert "file d’envoi illisible" in caplog.text and "Traceback" not in caplog.text
-    monkeypatch.setattr(delivery, "pending", real_pending)
-    await sender._sweep()
-    assert health.problems() == []
+    await sender.stop()
+    down = ["base de données injoignable depuis 0 s (ConnectionRefusedError)"]
+    assert seen == [[], down, down] and health.problems() == []
+    assert "lecture de la file d’envoi en attente" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert sender._known  # the owed row was queued
 
 
 # ------------------------------------------------------------------------- the start

@@ -16,13 +16,11 @@ from traam_bot.domain.health import Health
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.send import Sender, content_of
-from traam_bot.services.retry import Interrupted, Patience
-from traam_bot.services.units import StoreUnavailable
+from traam_bot.services.retry import DATABASE_CAP, Interrupted, Patience
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30.0  # also re-read the table: rows committed by a crashed run, say
-SWEEP = "outbox-sweep"  # the sweep, as the health knows it when it cannot read the table
 
 
 class DeliveryPort(Protocol):
@@ -47,15 +45,16 @@ class OutboxSender:
     def __init__(self, delivery: DeliveryPort, doorbell: Doorbell, sender: Sender,
                  direct_room: Callable[[str], Awaitable[str]],
                  backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
-                 health: Health | None = None) -> None:
+                 health: Health | None = None,
+                 db_backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
+                 ) -> None:
         self.delivery = delivery
         self.backoff = backoff
         self.doorbell = doorbell
         self.sender = sender
         self.direct_room = direct_room
         self.stopping = asyncio.Event()
-        self.patience = Patience(self.stopping, backoff, health)
-        self.health = health
+        self.patience = Patience(self.stopping, db_backoff, health)  # the database
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
@@ -100,18 +99,17 @@ class OutboxSender:
         return min(heads, default=None)
 
     async def _sweep(self) -> None:
+        """Queue what the table holds; waits the database out (which makes this periodic
+        read the health's probe of an idle bot's database)."""
         try:
-            for item in await self.delivery.pending():
-                self._enqueue(item)
-            if self.health is not None:
-                self.health.database_ok(SWEEP)
-        except StoreUnavailable as exc:
-            if self.health is not None:
-                self.health.database_down(exc.reason, SWEEP)
-            log.warning("file d’envoi illisible, base de données injoignable (%s) ; nouvel "
-                        "essai dans %.0f s", exc.reason, SWEEP_SECONDS)
+            items = await self.patience.run(self.delivery.pending, "lecture de la file d’envoi")
+        except Interrupted:
+            return
         except Exception:
             log.exception("outbox could not be read; retrying later")
+            return
+        for item in items:
+            self._enqueue(item)
 
     def _enqueue(self, item: OutboxItem) -> asyncio.Future[None] | None:
         """Queue a committed row; the future settles once it has been tried."""

@@ -48,7 +48,6 @@ class ApsTimers:
         self._sweep = sweep
         self._stopping = asyncio.Event()
         self._patience = Patience(self._stopping, backoff, health)
-        self._health = health
 
     def start(self) -> None:
         self.scheduler.add_job(self._sweep_job, IntervalTrigger(seconds=SWEEP_SECONDS),
@@ -65,11 +64,7 @@ class ApsTimers:
     async def _sweep_job(self) -> None:
         try:
             await self._sweep()
-            if self._health is not None:
-                self._health.database_ok("schedules-sweep")
         except StoreUnavailable as exc:  # the next sweep is the retry
-            if self._health is not None:
-                self._health.database_down(exc.reason, "schedules-sweep")
             log.warning("échéances non vérifiées, base de données injoignable (%s) ; nouvel "
                         "essai dans %d s", exc.reason, SWEEP_SECONDS)
 
