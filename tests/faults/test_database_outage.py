@@ -44,6 +44,26 @@ async def health(port: int) -> tuple[int, str]:
         return r.status, await r.text()
 
 
+async def parked(pg: ThrowawayPostgres, timeout: float = 30) -> None:
+    """Until the bot's sync token has not moved for 2 s: it has handled its last batch and
+    waits in its long poll, so the first !point reaches it (and its database) at once."""
+    conn = await asyncpg.connect(pg.dsn)
+    try:
+        last, since = None, 0.0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            token = await conn.fetchval("SELECT value FROM bot_state WHERE key = 'sync_token'")
+            if token != last:
+                last, since = token, loop.time()
+            elif loop.time() - since >= 2:
+                return
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+    raise AssertionError("the bot kept syncing")
+
+
 async def stored_counts(pg: ThrowawayPostgres, tag: str) -> dict[str, int]:
     conn = await asyncpg.connect(pg.dsn)
     try:
@@ -90,6 +110,7 @@ async def test_a_postgresql_outage_is_waited_out_and_loses_and_doubles_nothing(
         room = await linked_team_room(sandbox, coord, equipe)
         assert await health(port) == (200, "ok")
         tag = f"base-{uuid.uuid4().hex[:8]}"
+        await parked(postgres)
         await asyncio.to_thread(postgres.stop)
         start, sent = loop.time(), []
         try:
@@ -107,10 +128,14 @@ async def test_a_postgresql_outage_is_waited_out_and_loses_and_doubles_nothing(
         alive_after = child.running
     finally:
         await asyncio.to_thread(child.terminate)
-    assert alive_during and alive_after, "the bot exited during the outage"
+    log = child.log_path.read_text(encoding="utf-8", errors="replace")
+    tail = "\n".join(log.splitlines()[-25:])
+    assert alive_during and alive_after, f"the bot exited during the outage:\n{tail}"
     assert during[0] == 503 and "base de données injoignable depuis" in during[1], during
+    # the first !point met the outage in the dispatcher: held and retried, not dropped
+    assert f"événement {sent[0]} de {room} en attente" in log, tail
     stored = await stored_counts(postgres, tag)
     counts = [(stored.get(e, 0), owed.reactions.get(e, 0), owed.replies.get(e, 0))
               for e in sent]
-    assert counts == [(1, 1, 1)] * 3, f"(stored, ✅, replies) per !point: {counts}"
-    assert after == (200, "ok"), after
+    assert counts == [(1, 1, 1)] * 3, f"(stored, ✅, replies) per !point: {counts}\n{tail}"
+    assert after == (200, "ok"), f"{after}\n{tail}"

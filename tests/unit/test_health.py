@@ -9,11 +9,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from traam_bot.config import ConfigError, HttpSettings, parse_settings
 from traam_bot.domain.health import Health, format_duration
 from traam_bot.ops.http import HttpListener, ListenError
 
+REPO = Path(__file__).resolve().parents[2]
 START = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
 
 
@@ -71,11 +73,15 @@ def test_the_database_is_down_while_some_work_waits_for_it(clock: Clock) -> None
     health.synced()
     assert health.problems() == ["base de données injoignable depuis 20 s "
                                  "(AdminShutdownError)"]
-    health.database_ok("event $a")  # one waiter through: the other still waits
+    told: list[str] = []
+    health.on_database_back(lambda: told.append("back"))
+    health.database_back("event $a")  # one waiter through: the other still waits, told
     assert health.database_down_since == START + timedelta(seconds=20)
-    assert len(health.problems()) == 1
-    health.database_ok("outbox row 3")
-    assert health.problems() == []
+    assert len(health.problems()) == 1 and told == ["back"]
+    health.database_forget("outbox row 3")  # given up (a stop): no news for anyone
+    assert health.problems() == [] and told == ["back"]
+    health.database_back("never waited")
+    assert told == ["back"]
 
 
 def test_an_outbox_row_older_than_10_minutes_is_reported(clock: Clock) -> None:
@@ -151,3 +157,18 @@ def test_http_is_off_unless_configured_and_has_defaults(tmp_path: Path) -> None:
 def test_a_bad_http_section_names_the_key(tmp_path: Path, http: dict[str, object]) -> None:
     with pytest.raises(ConfigError, match=r"http\.(port|prot)"):
         parse_settings({"matrix": MATRIX, "http": http}, tmp_path, env={})
+
+
+def test_the_example_config_documents_the_http_section(tmp_path: Path) -> None:
+    """Uncommented as it stands, the example's `http` block gives the defaults."""
+    lines = (REPO / "config" / "bot.example.yaml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# http:")
+    block = [lines[start][2:]]
+    for line in lines[start + 1:]:
+        if not line.startswith("#   "):
+            break
+        block.append(line[2:])
+    http = yaml.safe_load("\n".join(block))["http"]
+    assert parse_settings({"matrix": MATRIX, "http": http}, tmp_path, env={}).http == (
+        HttpSettings(bind="127.0.0.1", port=9464))
+

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from traam_bot.domain.backoff import Backoff
+from traam_bot.domain.health import Health
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.errors import is_unavailable, reason_of
+
+NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 
 
 class PgError(Exception):
@@ -100,3 +104,32 @@ async def test_patience_gives_up_only_when_the_bot_stops() -> None:
     stopping.set()
     with pytest.raises(Interrupted):
         await asyncio.wait_for(waiting, 2)
+
+
+async def test_one_call_getting_through_wakes_the_others_at_once() -> None:
+    """The database is back: work waiting on a long backoff elsewhere retries now, and the
+    health is clear once every waiter is through."""
+    health = Health(lambda: NOW)
+    slow = Patience(asyncio.Event(), lambda: Backoff(base=3600, cap=3600), health)
+    quick = Patience(asyncio.Event(), lambda: Backoff(base=0.01, cap=0.01), health)
+    database_up = False
+
+    async def write() -> str:
+        if not database_up:
+            raise StoreUnavailable("ConnectionRefusedError")
+        return "écrit"
+
+    waiting = asyncio.ensure_future(slow.run(write, "événement"))
+    await asyncio.sleep(0.05)
+    assert health.problems() and not waiting.done()
+    database_up = True
+    assert await quick.run(write, "lecture") == "écrit"  # went through at once: no news
+    assert not waiting.done()
+    database_up = False
+    other = asyncio.ensure_future(quick.run(write, "lecture"))
+    await asyncio.sleep(0.05)
+    database_up = True
+    assert await asyncio.wait_for(other, 2) == "écrit"  # through after waiting: news
+    assert await asyncio.wait_for(waiting, 2) == "écrit"  # not an hour later
+    assert health.problems() == []
+

@@ -29,12 +29,14 @@ def format_duration(span: timedelta) -> str:
 
 class Health:
     """Reported to by the sync loop (`synced`), the work that waits for the database
-    (`database_down` while it waits, `database_ok` once done) and the outbox sender
-    (`outbox_oldest`, the creation time of the oldest row still waiting to be sent).
+    (`database_down` while it waits, `database_back` once through, `database_forget` when
+    given up) and the outbox sender (`outbox_oldest`, the creation time of the oldest row
+    still waiting to be sent).
 
     The database counts as unreachable while some work waits for it, not merely after a
     failed query: a SQLite file locked by another process still answers reads, so a read
-    going through proves nothing for the write that is waiting."""
+    going through proves nothing for the write that is waiting. When one waiting piece of
+    work gets through, the others are told (`on_database_back`) and retry at once."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
@@ -43,6 +45,7 @@ class Health:
         self.database_error = ""  # the last reason reported
         self._waiting: dict[Hashable, datetime] = {}  # work waiting -> since when
         self.outbox_oldest: Callable[[], datetime | None] = lambda: None
+        self._back_listeners: list[Callable[[], None]] = []
 
     def synced(self) -> None:
         self.last_sync = self.clock()
@@ -52,9 +55,18 @@ class Health:
         self._waiting.setdefault(waiting, self.clock())
         self.database_error = reason
 
-    def database_ok(self, waiting: Hashable = "database") -> None:
-        """`waiting` went through (or was given up): it no longer waits."""
+    def database_back(self, waiting: Hashable = "database") -> None:
+        """`waiting` went through after waiting: whatever else waits may try again now."""
+        if self._waiting.pop(waiting, None) is not None:
+            for listener in self._back_listeners:
+                listener()
+
+    def database_forget(self, waiting: Hashable) -> None:
+        """`waiting` was given up (the bot stops, or it failed otherwise)."""
         self._waiting.pop(waiting, None)
+
+    def on_database_back(self, listener: Callable[[], None]) -> None:
+        self._back_listeners.append(listener)
 
     @property
     def database_down_since(self) -> datetime | None:

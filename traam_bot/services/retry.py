@@ -25,8 +25,9 @@ class Interrupted(Exception):
 
 class Patience:
     """Retries a unit of work (a coroutine factory: each attempt is a fresh call) for as
-    long as it raises StoreUnavailable, until `stopping` is set; `health` knows the
-    database unreachable while such work waits."""
+    long as it raises StoreUnavailable, until `stopping` is set. `health` knows the
+    database unreachable while such work waits, and tells every Patience sharing it when
+    one waiting call got through: the others cut their backoff short."""
 
     def __init__(self, stopping: asyncio.Event,
                  backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
@@ -34,11 +35,18 @@ class Patience:
         self.stopping = stopping
         self.backoff = backoff
         self.health = health
+        self._back = asyncio.Event()  # replaced at each news of the database's return
+        if health is not None:
+            health.on_database_back(self._database_back)
+
+    def _database_back(self) -> None:
+        self._back.set()
+        self._back = asyncio.Event()
 
     async def run(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """`call()`'s result; Interrupted when the bot stops before it could succeed.
         Any other exception is the caller's (a bug is not waited out)."""
-        backoff, waiting = self.backoff(), object()  # this call, as the health knows it
+        backoff, waiting, through = self.backoff(), object(), False  # `waiting`: this call
         try:
             while True:
                 if self.stopping.is_set():
@@ -56,14 +64,20 @@ class Patience:
                 if backoff.failures:
                     log.info("base de données de nouveau joignable : %s repris après %d "
                              "essais", what, backoff.failures + 1)
+                through = True
                 return result
         finally:
-            if self.health is not None:
-                self.health.database_ok(waiting)
+            if self.health is not None and through:
+                self.health.database_back(waiting)
+            elif self.health is not None:
+                self.health.database_forget(waiting)
 
     async def pause(self, seconds: float) -> None:
-        """Sleep up to `seconds`, less if the bot stops meanwhile."""
+        """Sleep up to `seconds`, less if the bot stops or the database is back meanwhile."""
+        waiters = {asyncio.ensure_future(self.stopping.wait()),
+                   asyncio.ensure_future(self._back.wait())}
         try:
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
