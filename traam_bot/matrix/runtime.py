@@ -292,7 +292,8 @@ class Runtime:
         if the bot stops meanwhile); any other failure is logged and never stops the sync
         loop (the dispatcher has already answered it, see Dispatcher.on_event)."""
         try:
-            await self.patience.run(call, f"événement {event_id or '-'} de {room_id}")
+            await self.patience.run(call, f"événement {event_id} de {room_id}" if event_id
+                                    else f"salon {room_id}")
         except Interrupted:
             raise
         except Exception:
