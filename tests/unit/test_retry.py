@@ -14,6 +14,8 @@ from traam_bot.domain.backoff import Backoff
 from traam_bot.domain.health import Health
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.units import StoreUnavailable
+from traam_bot.store import database
+from traam_bot.store.database import StoreError
 from traam_bot.store.errors import is_unavailable, reason_of
 
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
@@ -133,3 +135,23 @@ async def test_one_call_getting_through_wakes_the_others_at_once() -> None:
     assert await asyncio.wait_for(waiting, 2) == "écrit"  # not an hour later
     assert health.problems() == []
 
+
+
+@pytest.mark.parametrize(("error", "raised", "message"), [
+    (PgError("57P03"), StoreUnavailable, "postgresql : PgError"),  # starting up, unwrapped
+    (ConnectionRefusedError(111, "refused"), StoreUnavailable,
+     "postgresql : ConnectionRefusedError"),
+    (IntegrityError("ALTER", {}, PgError("23505")), StoreError,
+     "base de données inutilisable (postgresql) : IntegrityError"),
+])
+async def test_migrating_tells_an_outage_from_a_broken_database(
+        monkeypatch: pytest.MonkeyPatch, error: Exception, raised: type[Exception],
+        message: str) -> None:
+    """`run` waits for the first (StoreUnavailable), and stops on the second."""
+    def fail(_url: str, _revision: str) -> None:
+        raise error
+
+    monkeypatch.setattr(database, "_upgrade_sync", fail)
+    with pytest.raises(raised) as info:
+        await database.upgrade("postgresql+asyncpg://bot@127.0.0.1:1/traam")
+    assert str(info.value).startswith(message)

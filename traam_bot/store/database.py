@@ -94,9 +94,11 @@ async def upgrade(url: str, revision: str = "head") -> None:
     backend = make_url(url).get_backend_name()
     try:
         await asyncio.to_thread(_upgrade_sync, url, revision)
-    except (SQLAlchemyError, OSError) as exc:
+    except Exception as exc:  # asyncpg's own errors (server starting up…) come unwrapped
         if is_unavailable(exc):
             raise StoreUnavailable(f"{backend} : {reason_of(exc)}") from exc
+        if not isinstance(exc, SQLAlchemyError | OSError):
+            raise
         detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
         raise StoreError(f"base de données inutilisable ({backend}) : {type(exc).__name__}"
                          + (f" : {detail[:200]}" if detail else "")) from exc
