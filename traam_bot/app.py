@@ -7,12 +7,14 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.export import ProjectRecord
+from traam_bot.domain.health import Health
 from traam_bot.domain.records import ImportReport
 from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.direct import DirectRooms
@@ -21,6 +23,7 @@ from traam_bot.matrix.rooms import room_label
 from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
+from traam_bot.ops.http import HttpListener
 from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
 from traam_bot.services.delivery import Delivery
@@ -28,6 +31,7 @@ from traam_bot.services.digests import DigestComposer, DigestService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.export import collect
 from traam_bot.services.outbox import Outbox
+from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.schedules import ScheduleService, Timers
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
@@ -94,20 +98,57 @@ async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                   ready: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (or SIGINT/SIGTERM when no event is given)."""
-    db, _report = await prepare_database(settings)
-    units = UnitsOfWork(db)
+    """Run until `stop` is set (or SIGINT/SIGTERM when no event is given). The database
+    out of reach, at start or later, is waited out (health degraded), never a reason to
+    exit."""
+    stop = stop or signal_event()
+    health = Health(utcnow)
+    listener = None
+    if settings.http is not None:
+        listener = HttpListener(health, settings.http.bind, settings.http.port)
+        await listener.start()
+    try:
+        db = await wait_for_database(settings, health, stop)
+        if db is None:
+            return  # stopped before the database answered
+        try:
+            await _run_connected(settings, db, health, stop, ready)
+        finally:
+            await db.close()
+    finally:
+        if listener is not None:
+            await listener.stop()
+    log.info("traam-bot stopped cleanly")
+
+
+async def wait_for_database(settings: Settings, health: Health,
+                            stop: asyncio.Event) -> Database | None:
+    """`prepare_database`, tried again with backoff until the database answers; None when
+    `stop` comes first."""
+    async def attempt() -> Database:
+        db, _report = await prepare_database(settings)
+        return db
+
+    try:
+        return await Patience(stop, health=health).run(attempt, "démarrage du bot")
+    except Interrupted:
+        return None
+
+
+async def _run_connected(settings: Settings, db: Database, health: Health,
+                         stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+    units, patience, clock = UnitsOfWork(db), Patience(stop, health=health), utcnow
     m = settings.matrix
     client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
                                 access_token=m.access_token, device_id=m.device_id,
                                 device_name=m.device_name)
     timers: ApsTimers | None = None
     outbox_sender: OutboxSender | None = None
+    tasks: list[asyncio.Future[None]] = []
     try:
         await ensure_cross_signing(client, Path(m.store_path), TrustOptions(
             m.password, m.recovery_key, m.reset_cross_signing))
         sender = Sender(client)
-        clock = utcnow
 
         async def fire(schedule_id: int) -> None:
             await services.schedules.run_schedule(schedule_id, clock())
@@ -115,53 +156,65 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
         async def sweep() -> None:
             await services.schedules.run_due(clock())
 
-        timers = ApsTimers(settings.tz, fire, sweep)
-        services = await build_services(
-            settings, units, timers,
+        timers = ApsTimers(settings.tz, fire, sweep, health=health)
+        services = await patience.run(partial(
+            build_services, settings, units, timers,
             is_member=lambda room_id, user: (room_id in client.rooms
                                              and user in client.rooms[room_id].users),
-            room_label=lambda room_id: room_label(client, room_id), clock=clock)
+            room_label=lambda room_id: room_label(client, room_id), clock=clock),
+            "chargement de l’annuaire")
         delivery = Delivery(units, services.outbox, clock, settings.tz,
                             room_lost=services.schedules.pause_room,
                             max_age=timedelta(hours=settings.outbox.max_age_hours))
         outbox_sender = OutboxSender(delivery, services.outbox, sender,
-                                     DirectRooms(client).direct_room)
+                                     DirectRooms(client).direct_room, health=health)
+        health.outbox_oldest = outbox_sender.oldest_pending
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
         dispatcher = Dispatcher(services, Router(services), units)
         runtime = Runtime(client, dispatcher, settings.servers, display_names=(localpart,),
-                          sender=sender, on_recovered=outbox_sender.kick)
-        stop = stop or signal_event()
-        tasks = [asyncio.ensure_future(_propagate(stop, runtime.stopping)),
-                 asyncio.ensure_future(outbox_sender.run(runtime.synced_once)),
-                 asyncio.ensure_future(_start_schedules(services, units, timers, runtime,
-                                                        ready))]
-        async with units() as uow:
-            await uow.state.prune_ledger(clock())
+                          sender=sender, on_recovered=outbox_sender.kick, health=health)
+        tasks += [asyncio.ensure_future(_propagate(stop, runtime.stopping)),
+                  asyncio.ensure_future(outbox_sender.run(runtime.synced_once)),
+                  asyncio.ensure_future(_start_schedules(services, units, timers, runtime,
+                                                         patience, ready))]
+        await patience.run(partial(_prune_ledger, units, clock()), "nettoyage du registre")
         log.info("traam-bot connected as %s", m.user_id)
         await runtime.run()
+    except Interrupted:
+        pass  # stopped while waiting for the database
+    finally:
         for task in tasks:
             task.cancel()
-    finally:
         if outbox_sender is not None:
             await outbox_sender.stop()
         if timers is not None:
             timers.shutdown()
         await client.close()  # never logout(): the device and its keys stay valid
-        await db.close()
-    log.info("traam-bot stopped cleanly")
+
+
+async def _prune_ledger(units: UnitsOfWork, now: datetime) -> None:
+    async with units() as uow:
+        await uow.state.prune_ledger(now)
 
 
 async def _start_schedules(services: Services, units: UnitsOfWork, timers: ApsTimers,
-                           runtime: Runtime, ready: asyncio.Event | None) -> None:
+                           runtime: Runtime, patience: Patience,
+                           ready: asyncio.Event | None) -> None:
     """After the first sync (rooms known): catch up on what fell due, arm timers."""
     await runtime.synced_once.wait()
-    now = services.clock()
-    try:
+
+    async def catch_up() -> None:
+        now = services.clock()
         async with units() as uow:
             await services.digests.ensure_defaults(uow, services.settings.referents, now)
         await services.schedules.run_due(now)
         await services.schedules.arm_all()
+
+    try:
+        await patience.run(catch_up, "rattrapage des programmations")
         timers.start()
+    except Interrupted:
+        pass
     except Exception:
         log.exception("schedules could not start")
     if ready is not None:

@@ -197,13 +197,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _explain(exc: BaseException) -> str:
     from traam_bot.matrix.session import MatrixStartError
+    from traam_bot.ops.http import ListenError
+    from traam_bot.services.units import StoreUnavailable
     from traam_bot.store.database import StoreError
 
     if isinstance(exc, ConfigFileError):
         return str(exc)  # names the file and what is wrong with it
     if isinstance(exc, ConfigError):
         return f"configuration invalide : {exc}"
-    if isinstance(exc, (MatrixStartError, StoreError)):
+    if isinstance(exc, StoreUnavailable):  # `db upgrade`, `export`: `run` waits instead
+        return f"base de données injoignable ({exc.reason})"
+    if isinstance(exc, (MatrixStartError, StoreError, ListenError)):
         return str(exc)
     return f"erreur inattendue ({type(exc).__name__}) : {exc}"
 

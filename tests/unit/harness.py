@@ -1,10 +1,12 @@
 """The bot without Matrix: the real wiring of app.py over an in-memory SQLite database
-built by the real migrations, a fixed clock, recorded timers, and rooms described by
-dicts. What a handler owes ends up in the outbox table, where tests read it."""
+built by the real migrations (or a file, for tests that lock it from another connection),
+a fixed clock, recorded timers, and rooms described by dicts. What a handler owes ends up
+in the outbox table, where tests read it."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +21,7 @@ from traam_bot.config import load_directory, parse_settings
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.services.container import Services
-from traam_bot.store.database import Database, upgrade
+from traam_bot.store.database import BUSY_TIMEOUT_MS, Database, upgrade
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,15 +114,22 @@ _DATABASES = itertools.count()
 
 @asynccontextmanager
 async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
-                   clock: Callable[[], datetime] = lambda: NOW) -> AsyncIterator[Bot]:
+                   clock: Callable[[], datetime] = lambda: NOW, *,
+                   file: Path | None = None,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncIterator[Bot]:
+    """`file`: a copy of the template at that path instead of a memory database."""
     # A memdb database whose name starts with "/" is shared by every connection that names
     # it, with ordinary locking, and lives as long as one connection holds it: the
     # keeper, loaded from the migrated template, holds it for the test's whole length.
     uri = f"file:/harness-{next(_DATABASES)}?vfs=memdb"
     keeper = sqlite3.connect(uri, uri=True)
-    with sqlite3.connect(template) as source:
-        source.backup(keeper)
-    db = Database(f"sqlite+aiosqlite:///{uri}&uri=true")
+    if file is None:
+        with sqlite3.connect(template) as source:
+            source.backup(keeper)
+        db = Database(f"sqlite+aiosqlite:///{uri}&uri=true")
+    else:
+        shutil.copyfile(template, file)
+        db = Database(f"sqlite+aiosqlite:///{file}", busy_timeout_ms=busy_timeout_ms)
     units = UnitsOfWork(db)
     settings = settings_for(tmp_path, prefix)
     timers = RecordingTimers()

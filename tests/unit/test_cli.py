@@ -117,3 +117,18 @@ def test_demo_without_synapse_says_to_install_the_dev_extra() -> None:
                             text=True, timeout=120)
     assert_one_clean_line(result, "traam-bot : ", "extra dev", "pip install -e '.[dev]'")
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("verb", [("db", "upgrade"), ("export", "--format", "md")])
+def test_an_unreachable_database_is_one_line_for_the_one_shot_verbs(
+        tmp_path: Path, verb: tuple[str, ...]) -> None:
+    """`run` waits for the database (SPEC §8); `db upgrade` and `export` say it and stop."""
+    path = tmp_path / "bot.yaml"
+    path.write_text(
+        "matrix:\n  homeserver: http://127.0.0.1:8008\n"
+        '  user_id: "@traam-bot:localhost"\n  password: un-vrai-secret\n'
+        f"database:\n  url: postgresql+asyncpg://bot@127.0.0.1:{closed_port()}/traam\n"
+        f"directory: {REPO / 'config' / 'traam.yaml'}\n", encoding="utf-8")
+    assert_one_clean_line(run(*verb, "--config", str(path)),
+                          "traam-bot : base de données injoignable (postgresql : "
+                          "ConnectionRefusedError)")

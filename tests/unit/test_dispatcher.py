@@ -15,6 +15,7 @@ from traam_bot.config import load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction
 from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
+from traam_bot.services.units import StoreUnavailable
 
 PROJECT = "besancon-nsi-egalite"
 TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice", "@bob:localhost": "Bob"},
@@ -59,22 +60,51 @@ async def test_a_replayed_event_is_owed_and_stored_once(bot: Bot) -> None:
     assert len(await bot.owed()) == 2  # one ✅, one reply
 
 
-async def test_a_failure_leaves_nothing_behind(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A crash in the middle (here, the database refusing the ledger mark): no update, no
-    message owed, not marked handled — so the event is handled again, whole, later."""
+async def test_a_database_outage_leaves_nothing_behind(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection lost in the middle (here, at the ledger mark): StoreUnavailable for
+    the caller to retry; no update, no message owed, not marked handled — so the event is
+    handled again, whole, later."""
     async def broken(*_a: object, **_kw: object) -> None:
-        raise ConnectionError("database gone")
+        raise ConnectionResetError("database gone")
 
     from traam_bot.store.state_repo import StateRepo
     monkeypatch.setattr(StateRepo, "mark_handled", broken)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(StoreUnavailable) as raised:
         await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
     monkeypatch.undo()
+    assert raised.value.reason == "ConnectionResetError"
     assert await bot.updates(PROJECT) == []
     assert await bot.owed() == []
     assert await handled(bot, "$p1") == set()
     await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
     assert await bot.updates(PROJECT) == [("$p1", "séance 1")]
+
+
+@pytest.mark.parametrize(("body", "apologised"), [
+    ("!point séance 1", True),  # a command: its author waits for an answer
+    ("on avance bien", False),  # team-room chatter: a bug is no reason to speak up
+])
+async def test_a_handler_bug_apologises_and_lets_the_next_events_flow(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        body: str, apologised: bool) -> None:
+    """A bug is not an outage: the event is not retried (it would fail again, and hold
+    every event after it), it is logged with its id, marked handled as failed, and its
+    author is told; nothing of the failed unit of work is kept."""
+    async def bug(*_a: object, **_kw: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(bot.router, "handle", bug)
+    await bot.dispatcher.on_event(message("$bug", body), TEAM)
+    monkeypatch.undo()
+    assert "$bug" in caplog.text and "KeyError" in caplog.text
+    assert await handled(bot, "$bug") == {"$bug"}  # never handled again (a restart)
+    owed = await bot.owed()
+    assert [(o.body, o.in_reply_to) for o in owed] == (
+        [("Désolé, une erreur interne m’a empêché de traiter ce message. Elle est consignée "
+          "dans le journal du bot.", "$bug")] if apologised else [])
+    await bot.dispatcher.on_event(message("$p2", "!point séance 2"), TEAM)
+    assert await bot.updates(PROJECT) == [("$p2", "séance 2")]
 
 
 async def test_only_the_authors_edit_counts_and_is_acknowledged_quietly(bot: Bot) -> None:

@@ -23,8 +23,8 @@ from nio import (
 
 from tests.unit.harness import FakeRoom, make_bot, migrated_template
 from traam_bot.commands.dispatcher import Dispatcher
+from traam_bot.domain import backoff
 from traam_bot.domain.notices import notice_key, withheld_notice
-from traam_bot.matrix import calls
 from traam_bot.matrix import send as send_module
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.runtime import Runtime
@@ -78,7 +78,7 @@ async def test_sync_errors_back_off_instead_of_looping(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(rt, "_sleep", fake_sleep)
     # the jitter (×0.5 to ×1) at its top, so that the bounds below hold on every run
-    monkeypatch.setattr(calls.random, "uniform", lambda _low, high: high)
+    monkeypatch.setattr(backoff.random, "uniform", lambda _low, high: high)
     await asyncio.wait_for(rt.run(), 5)
     assert client.calls == 8  # one sync per backoff period, never a tight loop
     assert slept[0] <= 1.0 and slept[-1] >= 32.0  # 1, 2, 4, … up to the cap
@@ -93,7 +93,7 @@ async def test_a_failing_handler_is_logged_and_does_not_stop_anything(
     async def boom() -> None:
         raise RuntimeError("handler bug")
 
-    await rt._guard(boom(), "!room:localhost", "$event")
+    await rt._guard(boom, "!room:localhost", "$event")
     assert "$event" in caplog.text and "handler bug" in caplog.text
 
 

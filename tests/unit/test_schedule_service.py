@@ -19,6 +19,7 @@ from traam_bot.domain.records import ACTIVE, MISSED, PAUSED, Schedule
 from traam_bot.domain.triggers import Trigger
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService
+from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.unit_of_work import UnitsOfWork
 
@@ -171,7 +172,7 @@ async def test_claim_and_message_are_committed_together(units: UnitsOfWork,
     now = paris(2026, 11, 2, 7)
     sub = await add(service, kind="digest", room_id=None, owner="@referente:localhost",
                     message="hebdo", trigger=Trigger(weekdays=(0,), hour=8, minute=0), now=now)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(StoreUnavailable):  # the store's word for a lost connection
         await service.run_due(paris(2026, 11, 2, 8))
     assert await owed(units) == []
     async with units() as uow:

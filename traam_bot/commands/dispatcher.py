@@ -1,6 +1,7 @@
 """One path per event: what the Matrix runtime delivers is handled in ONE unit of work —
 the writes it causes, the messages it owes (outbox) and its ledger mark, committed
-together or not at all."""
+together or not at all. The database out of reach is the caller's to wait out (the event
+stays unmarked); a bug ends the event with an apology, so the events after it flow."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from traam_bot.commands.router import Router
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
-from traam_bot.domain.notices import notice_key, withheld_notice
+from traam_bot.domain.notices import apology, notice_key, withheld_notice
 from traam_bot.services.container import Services
-from traam_bot.services.units import Units
+from traam_bot.services.units import StoreUnavailable, Units
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 SYNC_TOKEN_KEY = "sync_token"
 EDIT_ACK = "✏️"
 SETTLE_SECONDS = 10.0
-
+DONE, FAILED = "done", "failed"  # ledger statuses: handled, or given up on a bug
 
 
 class Dispatcher:
@@ -41,6 +42,24 @@ class Dispatcher:
             return await uow.state.handled(event_ids)
 
     async def on_event(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+        """Handle one event, whole. The database out of reach (StoreUnavailable) leaves it
+        unhandled and unmarked, for the caller to retry; any other failure is a bug: logged
+        with the event id, the event is marked handled as failed (it would only fail
+        again) and its author, if they were talking to the bot, gets an apology."""
+        try:
+            in_flight = await self._handle(event, room)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            log.exception("handling failed for event %s in %s", event.event_id, event.room_id)
+            await self._failed(event, room)
+            return
+        if in_flight:  # committed: let the answer leave before the next event, as a
+            # person expects; an outage only delays it (first attempt) and never blocks
+            await asyncio.wait(in_flight, timeout=SETTLE_SECONDS)
+
+    async def _handle(self, event: Incoming | Edit | Redaction,
+                      room: RoomView) -> list[asyncio.Future[None]]:
         now = self.services.clock()
         async with self.units() as uow:
             if isinstance(event, Incoming):
@@ -53,10 +72,16 @@ class Dispatcher:
                 await self._on_edit(uow, event, room)
             else:
                 await self.services.updates.apply_redaction(uow, event)
-            await uow.state.mark_handled(event.event_id, event.room_id, "done", now)
-        if uow.in_flight:  # committed: let the answer leave before the next event, as a
-            # person expects; an outage only delays it (first attempt) and never blocks
-            await asyncio.wait(uow.in_flight, timeout=SETTLE_SECONDS)
+            await uow.state.mark_handled(event.event_id, event.room_id, DONE, now)
+        return uow.in_flight
+
+    async def _failed(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+        now = self.services.clock()
+        async with self.units() as uow:
+            if isinstance(event, Incoming) and self.router.addressed(event, room):
+                await self.outbox.reply(uow, event.room_id, apology(), event,
+                                        key=f"event:{event.event_id}:failed", now=now)
+            await uow.state.mark_handled(event.event_id, event.room_id, FAILED, now)
 
     async def _on_edit(self, uow: UnitOfWork, edit: Edit, room: RoomView) -> None:
         services = self.services

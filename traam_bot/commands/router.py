@@ -56,6 +56,12 @@ class Router:
             return directory.answer_question(self.context(uow, incoming, room))
         return None
 
+    def addressed(self, incoming: Incoming, room: RoomView) -> bool:
+        """Whether the author expects an answer from the bot: a command, a mention or a
+        direct chat (team-room chatter is never answered, not even with an apology)."""
+        return (split_command(incoming.body, self.services.settings.command_prefix) is not None
+                or incoming.mentions_bot or room.is_direct)
+
     async def _answers_prompt(self, uow: UnitOfWork, incoming: Incoming) -> bool:
         """In a thread or a reply whose root is one of the bot's progress prompts."""
         prompts = self.services.schedules

@@ -4,6 +4,7 @@ from traam_bot.config.directory import contact_id, load_directory, parse_directo
 from traam_bot.config.files import ConfigError, ConfigFileError
 from traam_bot.config.settings import (
     DatabaseSettings,
+    HttpSettings,
     MatrixSettings,
     OutboxSettings,
     Settings,
@@ -15,6 +16,7 @@ __all__ = [
     "ConfigError",
     "ConfigFileError",
     "DatabaseSettings",
+    "HttpSettings",
     "MatrixSettings",
     "OutboxSettings",
     "Settings",

@@ -101,10 +101,18 @@ class OutboxSettings(Strict):
     max_age_hours: float = Field(default=24.0, gt=0, le=24 * 30)
 
 
+class HttpSettings(Strict):
+    """The operator's HTTP listener (`GET /health`); the whole section absent: no listener."""
+
+    bind: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
 class Settings(Strict):
     matrix: MatrixSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    http: HttpSettings | None = None
     timezone: str = "Europe/Paris"
     # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.
     directory: str = ""

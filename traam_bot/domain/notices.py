@@ -1,4 +1,5 @@
-"""What the bot tells a room whose member's device keeps its room keys from the bot."""
+"""Notices of the bot's own: to a room whose member's device keeps its room keys from the
+bot, and to someone whose message could not be handled."""
 
 from __future__ import annotations
 
@@ -37,3 +38,9 @@ def withheld_notice(sender_name: str, code: str) -> Reply:
     lost = (f"Je n’ai pas pu lire un message chiffré {of}{sender_name} : son appareil ne "
             f"m’a pas transmis la clé" + (f" ({why})." if why else "."))
     return Doc().para(lost).para(_HINT.get(code, _DEFAULT_HINT)).reply()
+
+
+def apology() -> Reply:
+    """The answer to a message whose handling failed on a bug (the log has the details)."""
+    return Doc().para("Désolé, une erreur interne m’a empêché de traiter ce message. Elle "
+                      "est consignée dans le journal du bot.").reply()

@@ -1,10 +1,9 @@
-"""Calls to the homeserver: backoff with jitter, and nio results checked (nio returns
-errors as values, and raises on transport failures)."""
+"""Calls to the homeserver: nio results checked (nio returns errors as values, and raises
+on transport failures); the backoff between attempts is the domain's, re-exported here."""
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,22 +12,11 @@ from nio import AsyncClient, KeysUploadError
 
 from traam_bot.matrix.errors import lost_keys
 
+from traam_bot.domain.backoff import Backoff
+
+__all__ = ["Backoff", "checked", "describe"]
+
 log = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Exponential backoff with jitter, capped, reset on success."""
-
-    def __init__(self, base: float = 1.0, cap: float = 60.0) -> None:
-        self.base, self.cap, self.failures = base, cap, 0
-
-    def next(self) -> float:
-        self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1))
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 async def checked(call: Callable[[], Awaitable[Any]]) -> Any:

@@ -1,5 +1,6 @@
 """The one sender: drains the outbox in order per room, with the row's transaction id,
-retrying with backoff for as long as the homeserver is unreachable."""
+retrying with backoff for as long as the homeserver is unreachable. Recording the outcome
+of an attempt waits out a database outage (the row is not sent again meanwhile)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import asyncio
 import bisect
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
 from typing import Protocol
 
+from traam_bot.domain.health import Health
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.send import Sender, content_of
+from traam_bot.services.retry import DATABASE_CAP, Interrupted, Patience
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +44,17 @@ class Doorbell(Protocol):
 class OutboxSender:
     def __init__(self, delivery: DeliveryPort, doorbell: Doorbell, sender: Sender,
                  direct_room: Callable[[str], Awaitable[str]],
-                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0)) -> None:
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
+                 health: Health | None = None,
+                 db_backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
+                 ) -> None:
         self.delivery = delivery
         self.backoff = backoff
         self.doorbell = doorbell
         self.sender = sender
         self.direct_room = direct_room
         self.stopping = asyncio.Event()
+        self.patience = Patience(self.stopping, db_backoff, health)  # the database
         self._queues: dict[str, list[OutboxItem]] = {}  # queue -> rows, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._known: set[int] = set()  # row ids queued or in flight
@@ -85,12 +93,23 @@ class OutboxSender:
             task.cancel()  # what is unsent stays in the table for the next start
         await asyncio.gather(*workers, return_exceptions=True)
 
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest row still waiting to be sent was committed (health)."""
+        heads = [queue[0].created_at for queue in self._queues.values() if queue]
+        return min(heads, default=None)
+
     async def _sweep(self) -> None:
+        """Queue what the table holds; waits the database out (which makes this periodic
+        read the health's probe of an idle bot's database)."""
         try:
-            for item in await self.delivery.pending():
-                self._enqueue(item)
+            items = await self.patience.run(self.delivery.pending, "lecture de la file d’envoi")
+        except Interrupted:
+            return
         except Exception:
             log.exception("outbox could not be read; retrying later")
+            return
+        for item in items:
+            self._enqueue(item)
 
     def _enqueue(self, item: OutboxItem) -> asyncio.Future[None] | None:
         """Queue a committed row; the future settles once it has been tried."""
@@ -121,6 +140,8 @@ class OutboxSender:
             item, kicks = queue[0], self._kicks
             try:
                 wait = await self._one(item)
+            except Interrupted:
+                return  # stopping: the row stays pending in the table
             except Exception:
                 log.exception("outbox row %s: unexpected error; retrying", item.id)
                 wait = 0.0
@@ -137,8 +158,9 @@ class OutboxSender:
     async def _one(self, item: OutboxItem) -> float | None:
         """None when the row is finished (sent, refused or expired); otherwise how long to
         wait before the next attempt (0: the caller's backoff decides)."""
+        record = partial(self.patience.run, what=f"ligne {item.id} de la file d’envoi")
         if self.delivery.too_old(item):
-            await self.delivery.expired(item)
+            await record(partial(self.delivery.expired, item))
             return None
         out = item.outgoing
         room_id = out.room_id
@@ -153,14 +175,14 @@ class OutboxSender:
         event_type, content = content_of(out)
         outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
         if outcome.event_id is not None:
-            await self.delivery.sent(item, outcome.event_id, room_id)
+            await record(partial(self.delivery.sent, item, outcome.event_id, room_id))
             return None
         if outcome.refused is not None:
-            await self.delivery.failed(item, outcome.refused, outcome.error)
+            await record(partial(self.delivery.failed, item, outcome.refused, outcome.error))
             return None
         log.warning("send of outbox row %s to %s failed (%s); retrying", item.id, room_id,
                     outcome.error)
-        await self.delivery.attempted(item, outcome.error)
+        await record(partial(self.delivery.attempted, item, outcome.error))
         return outcome.wait or 0.0
 
     async def _pause(self, seconds: float, kicks: bool = True) -> bool:

@@ -1,6 +1,8 @@
-"""RoomView over nio's room state, and the invite policy."""
+"""RoomView over nio's room state, the invite policy, and what membership events say."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from nio import AsyncClient, MatrixRoom
 
@@ -98,3 +100,25 @@ def is_direct_room(room: MatrixRoom | None) -> bool:
     A named room with two members is a team room still being set up, not a direct chat.
     """
     return room is not None and room.member_count <= 2 and not room.name
+
+
+def room_aliases(client: AsyncClient, room_id: str) -> tuple[str, ...]:
+    """The names a room goes by: its id, canonical alias and alternative aliases."""
+    room = client.rooms.get(room_id)
+    if room is None:
+        return (room_id,)
+    names = [room_id, room.canonical_alias or "", *getattr(room, "alt_aliases", [])]
+    return tuple(n for n in names if n)
+
+
+def is_own_join(src: dict[str, Any], me: str) -> bool:
+    """The bot's own arrival in a room (not a later profile change, which is also "join")."""
+    previous = ((src.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+    return (src.get("type") == "m.room.member" and src.get("state_key") == me
+            and (src.get("content") or {}).get("membership") == "join" and previous != "join")
+
+
+def own_membership_left(events: list[Any], me: str) -> bool:
+    return any(e.source.get("type") == "m.room.member" and e.source.get("state_key") == me
+               and (e.source.get("content") or {}).get("membership") in ("leave", "ban")
+               for e in events)

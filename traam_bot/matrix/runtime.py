@@ -1,10 +1,16 @@
-"""The supervised sync loop: invites, joins, leaves, timeline events, withheld keys -> sink."""
+"""The supervised sync loop: invites, joins, leaves, timeline events, withheld keys -> sink.
+
+A batch is handled whole before the next sync and before its token is saved: an event
+whose handling meets the database out of reach is retried (with backoff, holding its room
+back), never skipped; a stop meanwhile leaves the token unsaved, so the next start
+receives the batch again and the ledger tells what was already done."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from aiohttp import ClientError
@@ -18,12 +24,21 @@ from nio import (
     SyncResponse,
 )
 
+from traam_bot.domain.health import Health
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.matrix.calls import Backoff, checked, describe, upload_keys
 from traam_bot.matrix.events import parse_event
-from traam_bot.matrix.rooms import NioRoomView, invite_allowed, is_direct_room
+from traam_bot.matrix.rooms import (
+    NioRoomView,
+    invite_allowed,
+    is_direct_room,
+    is_own_join,
+    own_membership_left,
+    room_aliases,
+)
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.unreadable import Unreadable
+from traam_bot.services.retry import Interrupted, Patience
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +76,8 @@ class Runtime:
     def __init__(self, client: AsyncClient, sink: EventSink, allowed_servers: tuple[str, ...],
                  display_names: tuple[str, ...] = (), concurrency: int = 128,
                  sender: Sender | None = None,
-                 on_recovered: Callable[[], None] = lambda: None) -> None:
+                 on_recovered: Callable[[], None] = lambda: None,
+                 health: Health | None = None) -> None:
         self.client = client
         self.on_recovered = on_recovered  # the homeserver answers again after failures
         self.sink = sink
@@ -70,6 +86,8 @@ class Runtime:
         self.names = display_names
         self._limit = asyncio.Semaphore(concurrency)
         self.stopping = asyncio.Event()
+        self.patience = Patience(self.stopping, health=health)  # the database, waited out
+        self.health = health
         self.synced_once = asyncio.Event()
         self._receipts: dict[str, asyncio.Future[Any]] = {}  # room id -> pending receipt
         self.unreadable = Unreadable(client, sink, self.sender, self._guard)
@@ -78,12 +96,14 @@ class Runtime:
     async def run(self) -> None:
         try:
             await self._loop()
+        except Interrupted:
+            pass  # stopped while the database was out of reach: the token was not saved
         finally:
             for pending in self._receipts.values():
                 pending.cancel()  # courtesy only: not worth delaying a shutdown
 
     async def _loop(self) -> None:
-        token = await self.sink.load_token()
+        token = await self.patience.run(self.sink.load_token, "lecture du jeton de synchro")
         first, backoff = True, Backoff()
         while not self.stopping.is_set():
             resp = await self._sync_once(token, full_state=first and token is not None)
@@ -97,12 +117,15 @@ class Runtime:
             if backoff.failures:
                 self.on_recovered()
             backoff.reset()
+            if self.health is not None:
+                self.health.synced()
             await self._crypto_housekeeping()
             await self._process(resp, history=token is None, replay=first)
             if self.stopping.is_set():
                 return  # part of the batch may be unhandled: keep the old token (ledger dedupes)
             token = resp.next_batch
-            await self.sink.save_token(token)
+            await self.patience.run(partial(self.sink.save_token, token),
+                                    "enregistrement du jeton de synchro")
             first = False
             self.synced_once.set()
 
@@ -147,8 +170,8 @@ class Runtime:
         for room_id, info in resp.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
         for room_id, info in resp.rooms.leave.items():
-            if _own_membership_left(info.timeline.events, self.client.user_id):
-                await self._guard(self.sink.on_left(room_id), room_id)
+            if own_membership_left(info.timeline.events, self.client.user_id):
+                await self._guard(partial(self.sink.on_left, room_id), room_id)
         batches = []
         for room_id, info in resp.rooms.join.items():
             timeline = list(info.timeline.events)
@@ -160,27 +183,27 @@ class Runtime:
                 batches.append((room_id, events))
         ids = [e.source["event_id"] for _r, evs in batches for e in evs
                if "event_id" in e.source]
-        done = await self.sink.handled(ids) if replay else set()
+        done = await self._handled(ids) if replay else set()
         await asyncio.gather(*(self._room_batch(r, evs, done) for r, evs in batches))
 
     async def _backfill(self, room_id: str, token: str) -> list[Any]:
         """The events of a gap (more new events than the sync's timeline limit, e.g. after
         a long stop) back to the last one already handled, oldest first."""
-        joined = await self.sink.joined_at(room_id) or 0
+        joined = await self._joined_at(room_id) or 0
         found: list[Any] = []
         for _page in range(BACKFILL_PAGES):
             resp = await checked(lambda t=token: self.client.room_messages(  # type: ignore[misc]
                 room_id, start=t, direction=MessageDirection.back, limit=100))
             if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
                 break
-            done = await self.sink.handled(
+            done = await self._handled(
                 [e.source["event_id"] for e in resp.chunk if "event_id" in e.source])
             for ev in resp.chunk:  # newest first
                 src = ev.source
                 if src.get("event_id") in done or int(src.get("origin_server_ts") or 0) < joined:
                     return found[::-1]
                 found.append(ev)
-                if _is_own_join(src, self.client.user_id):
+                if is_own_join(src, self.client.user_id):
                     return found[::-1]  # _new_events starts after it
             if not resp.end or resp.end == token:
                 break
@@ -192,17 +215,24 @@ class Runtime:
         """Events after our own join; nothing from before the bot was in the room."""
         for i in range(len(events) - 1, -1, -1):
             src = events[i].source
-            if _is_own_join(src, self.client.user_id):
+            if is_own_join(src, self.client.user_id):
                 ts = int(src.get("origin_server_ts") or 0)
-                await self._guard(self.sink.on_joined(room_id, self._aliases(room_id), ts),
-                                  room_id)
+                await self._guard(partial(self.sink.on_joined, room_id,
+                                          room_aliases(self.client, room_id), ts), room_id)
                 return events[i + 1:]
-        joined = await self.sink.joined_at(room_id)
+        joined = await self._joined_at(room_id)
         if joined is None:
             return events
         return [e for e in events if int(e.source.get("origin_server_ts") or 0) >= joined]
 
     async def _room_batch(self, room_id: str, events: list[Any], done: set[str]) -> None:
+        try:
+            await self._room_events(room_id, events, done)
+        except Interrupted:
+            pass  # stopping: the token is not saved, the rest comes back after a restart
+
+    async def _room_events(self, room_id: str, events: list[Any], done: set[str]) -> None:
+        """In order: an event the database keeps from being handled holds the ones after."""
         async with self._limit:
             room = self.client.rooms.get(room_id)
             view = NioRoomView(room, room_id, self.sender, is_direct_room(room))
@@ -216,7 +246,8 @@ class Runtime:
                     continue
                 parsed = parse_event(room_id, ev.source, self.client.user_id, self.names)
                 if parsed is not None:
-                    await self._guard(self.sink.on_event(parsed, view), room_id, parsed.event_id)
+                    await self._guard(partial(self.sink.on_event, parsed, view), room_id,
+                                      parsed.event_id)
             if events:
                 self._receipt(room_id, events[-1].source.get("event_id"))
 
@@ -253,29 +284,23 @@ class Runtime:
             await self._sleep(min(30, 2 ** attempt))
         log.error("could not join %s", room_id)
 
-    def _aliases(self, room_id: str) -> tuple[str, ...]:
-        room = self.client.rooms.get(room_id)
-        if room is None:
-            return (room_id,)
-        names = [room_id, room.canonical_alias or "", *getattr(room, "alt_aliases", [])]
-        return tuple(n for n in names if n)
-
-    async def _guard(self, coro: Awaitable[Any], room_id: str, event_id: str = "") -> None:
-        """A failing handler is logged and never stops the sync loop."""
+    async def _guard(self, call: Callable[[], Awaitable[Any]], room_id: str,
+                     event_id: str = "") -> None:
+        """Run a sink call to its end: the database out of reach is waited out (Interrupted
+        if the bot stops meanwhile); any other failure is logged and never stops the sync
+        loop (the dispatcher has already answered it, see Dispatcher.on_event)."""
         try:
-            await coro
+            await self.patience.run(call, f"événement {event_id} de {room_id}" if event_id
+                                    else f"salon {room_id}")
+        except Interrupted:
+            raise
         except Exception:
             log.exception("handler failed for event %s in %s", event_id or "-", room_id)
 
+    async def _handled(self, event_ids: list[str]) -> set[str]:
+        return await self.patience.run(partial(self.sink.handled, event_ids),
+                                       "lecture du registre des événements traités")
 
-def _is_own_join(src: dict[str, Any], me: str) -> bool:
-    """The bot's own arrival in a room (not a later profile change, which is also "join")."""
-    previous = ((src.get("unsigned") or {}).get("prev_content") or {}).get("membership")
-    return (src.get("type") == "m.room.member" and src.get("state_key") == me
-            and (src.get("content") or {}).get("membership") == "join" and previous != "join")
-
-
-def _own_membership_left(events: list[Any], me: str) -> bool:
-    return any(e.source.get("type") == "m.room.member" and e.source.get("state_key") == me
-               and (e.source.get("content") or {}).get("membership") in ("leave", "ban")
-               for e in events)
+    async def _joined_at(self, room_id: str) -> int | None:
+        return await self.patience.run(partial(self.sink.joined_at, room_id),
+                                       "lecture des salons rejoints")

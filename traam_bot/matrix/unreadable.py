@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 from nio import AsyncClient, LocalProtocolError, MegolmEvent
@@ -24,7 +25,8 @@ class WithheldSink(Protocol):
 
 class Unreadable:
     def __init__(self, client: AsyncClient, sink: WithheldSink, sender: Sender,
-                 guard: Callable[[Awaitable[Any], str, str], Awaitable[None]]) -> None:
+                 guard: Callable[[Callable[[], Awaitable[Any]], str, str],
+                                 Awaitable[None]]) -> None:
         self.client = client
         self.sink = sink
         self.sender = sender
@@ -67,8 +69,8 @@ class Unreadable:
         if view is None:
             room = self.client.rooms.get(event.room_id)
             view = NioRoomView(room, event.room_id, self.sender, is_direct_room(room))
-        await self.guard(self.sink.on_key_withheld(view, event.sender, notice.code),
-                          event.room_id, event.event_id)
+        await self.guard(partial(self.sink.on_key_withheld, view, event.sender, notice.code),
+                         event.room_id, event.event_id)
 
     async def _request_key(self, ev: MegolmEvent) -> None:
         """Ask for a missing key the way nio offers (once per session: nio refuses more)."""

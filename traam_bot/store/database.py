@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 
 from traam_bot import resources
 from traam_bot.config.private import private_dir, private_file, tighten
+from traam_bot.services.units import StoreUnavailable
+from traam_bot.store.errors import is_unavailable, reason_of
 
 # The Alembic scripts, shipped inside the package (traam_bot/resources): a plain install
 # upgrades its database from any folder.
@@ -28,17 +30,22 @@ with resources.migrations() as _migrations:
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
+BUSY_TIMEOUT_MS = 10_000  # SQLite: how long a write waits for another process's lock
+
+
 class StoreError(Exception):
-    """The database cannot be reached or migrated; message is for the operator."""
+    """The database cannot be migrated; message is for the operator."""
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+    return on_connect
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -61,23 +68,23 @@ def _private_sqlite(path: Path) -> None:
     tighten([path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)])
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
     sqlite = make_url(url).get_backend_name() == "sqlite"
     path = sqlite_file(url)
     if path is not None:
         _private_sqlite(path)
     engine = create_async_engine(url, pool_pre_ping=not sqlite)
     if sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
 
 
 class Database:
     """Owns the engine and hands out one session per unit of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout_ms)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -106,9 +113,17 @@ def _upgrade_sync(url: str, revision: str) -> None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply Alembic migrations; runs Alembic's own event loop in a worker thread."""
+    """Apply Alembic migrations; runs Alembic's own event loop in a worker thread. A
+    database out of reach raises StoreUnavailable (worth waiting for), a failed migration
+    StoreError (not)."""
+    backend = make_url(url).get_backend_name()
     try:
         await asyncio.to_thread(_upgrade_sync, url, revision)
-    except (SQLAlchemyError, OSError) as exc:
-        raise StoreError(f"base de données inaccessible ({make_url(url).get_backend_name()}) : "
-                         f"{type(exc).__name__}") from exc
+    except Exception as exc:  # asyncpg's own errors (server starting up…) come unwrapped
+        if is_unavailable(exc):
+            raise StoreUnavailable(f"{backend} : {reason_of(exc)}") from exc
+        if not isinstance(exc, SQLAlchemyError | OSError):
+            raise
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        raise StoreError(f"base de données inutilisable ({backend}) : {type(exc).__name__}"
+                         + (f" : {detail[:200]}" if detail else "")) from exc

@@ -1,5 +1,6 @@
 """The unit of work: one session, one transaction, every repository over it; committed
-once at the end, or rolled back as a whole."""
+once at the end, or rolled back as a whole. A database out of reach surfaces as
+StoreUnavailable; other errors pass as they are."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
+from traam_bot.store.errors import is_unavailable, unavailable
 from traam_bot.store.outbox_repo import OutboxRepo
 from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
@@ -53,8 +56,19 @@ class UnitsOfWork:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[UnitOfWork]:
-        async with self.db.sessions() as session:
-            async with session.begin():
-                uow = UnitOfWork(session)
-                yield uow
-            uow._committed()
+        try:
+            async with self.db.sessions() as session:
+                async with session.begin():
+                    uow = UnitOfWork(session)
+                    yield uow
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            error = unavailable(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        uow._committed()
+
+
+__all__ = ["StoreUnavailable", "UnitOfWork", "UnitsOfWork"]

@@ -1,0 +1,1 @@
+"""Operations: the HTTP listener for health checks (and, later, metrics)."""
