@@ -130,3 +130,43 @@ async def test_the_age_limit_is_the_configured_one(bot: Bot) -> None:
     await six_hours.expired(item)
     assert "plus de 6 heures" in (await notices(bot))[0]
     assert (await rows(bot))[0].status == EXPIRED
+
+
+async def test_a_sent_row_records_its_event_its_firing_and_what_it_opened(bot: Bot) -> None:
+    """A digest to a user: the row is sent into the direct chat opened for it, the firing
+    keeps the event id, the subscription remembers that room; reported twice, once."""
+    services = bot.services
+    async with bot.units() as uow:
+        digest = await services.digests.subscribe(uow, CREATOR, "hebdo", NOW)
+        assert await services.schedules.fire_now(uow, digest, NOW) == 1
+    delivery = delivery_of(bot)
+    [item] = await delivery.pending()
+    await delivery.sent(item, "$digest", "!dm-creator:localhost")
+    await delivery.sent(item, "$autre", "!ailleurs:localhost")  # a resend after a crash
+    row = (await rows(bot))[0]
+    assert (row.status, row.event_id, row.queue, row.done_at) == (
+        "sent", "$digest", "!dm-creator:localhost", NOW)
+    async with bot.units() as uow:
+        [(status, event_id)] = (await uow.session.execute(
+            select(FiringRow.status, FiringRow.event_id))).all()
+        subscription = await uow.schedules.get(digest.id)
+    assert (status, event_id) == ("sent", "$digest")
+    assert subscription is not None and subscription.room_id == "!dm-creator:localhost"
+
+
+async def test_a_sent_prompt_makes_answers_in_its_thread_count(bot: Bot) -> None:
+    services = bot.services
+    await bot.link(ROOM, "besancon-nsi-egalite")
+    async with bot.units() as uow:
+        prompt = await services.schedules.add(
+            uow, kind="prompt", room_id=ROOM, owner=CREATOR, message="",
+            trigger=Trigger(hour=11, minute=0), now=NOW)
+    assert await services.schedules.run_due(NOW + timedelta(hours=1)) == 1
+    delivery = delivery_of(bot)
+    [item] = await delivery.pending()
+    assert item.outgoing.prompt_project == "besancon-nsi-egalite"
+    await delivery.sent(item, "$relance", ROOM)
+    async with bot.units() as uow:
+        assert await uow.schedules.prompt_project("$relance") == "besancon-nsi-egalite"
+        assert await uow.schedules.prompt_project("$autre") is None
+        assert (await uow.schedules.get(prompt.id)).room_id == ROOM  # type: ignore[union-attr]
