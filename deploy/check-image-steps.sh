@@ -60,7 +60,8 @@ steps() {
 
     say "image : venv propre, dépendances verrouillées (empreintes vérifiées), roue, pip check"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --require-hashes --no-deps \
+    # --use-pep517: how the image's newer pip builds the lock's one sdist (atomicwrites)
+    "$venv/bin/python" -m pip install --quiet --require-hashes --no-deps --use-pep517 \
         -r "$ctx/deploy/requirements.lock"
     "$venv/bin/python" -m pip install --quiet --no-deps "${wheels[0]}"
     "$venv/bin/python" -m pip check
