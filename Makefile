@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run demo test lint mutation bench clean
+.PHONY: venv run demo test lint mutation bench lock clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,21 @@ mutation: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# deploy/requirements.lock: the runtime dependencies of the image and of a plain install
+# (Dockerfile, deploy/check-image-steps.sh, README « Déploiement »), pinned with their hashes
+# for Python 3.11 on Linux x86_64. pip-tools runs in a throwaway venv, never in .venv; the
+# local pip configuration's extra indexes and find-links stay out of the file. Pins already
+# in the file are kept: `make lock LOCK_ARGS=--upgrade` moves them all to the newest allowed.
+LOCK_PYTHON ?= python3.11
+LOCK_ARGS ?=
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(LOCK_PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet pip-tools && \
+	CUSTOM_COMPILE_COMMAND='make lock' "$$tmp/venv/bin/pip-compile" --quiet $(LOCK_ARGS) \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file deploy/requirements.lock pyproject.toml
 
 # Caches and build outputs; the venv and .local/ (local accounts and rooms) are kept.
 clean:

@@ -80,6 +80,27 @@ def test_allowed_servers_default_to_the_bots_own_server() -> None:
     assert s.servers == ("drane.example.fr:8448",)
 
 
+def test_academic_and_tchap_style_names_with_dashes_are_accepted() -> None:
+    s = parse(minimal(
+        allowed_servers=["ac-besancon.fr", "matrix.ac-dijon.fr:8448",
+                         "agent.mon-ministere.tchap.gouv.fr", "[2001:db8::1]:8448"],
+        admins=["@prenom.nom-ac-besancon.fr:agent.mon-ministere.tchap.gouv.fr"],
+        referents=["@referente:matrix.ac-dijon.fr:8448"],
+    ))
+    assert s.servers == ("ac-besancon.fr", "matrix.ac-dijon.fr:8448",
+                         "agent.mon-ministere.tchap.gouv.fr", "[2001:db8::1]:8448")
+    assert s.admins == ("@prenom.nom-ac-besancon.fr:agent.mon-ministere.tchap.gouv.fr",)
+    assert parse(with_matrix(user_id="@traam-bot:ac-besancon.fr")).servers == ("ac-besancon.fr",)
+
+
+@pytest.mark.parametrize("bad", ["https://ac-besancon.fr", "@ian:ac-besancon.fr",
+                                 "ac besancon.fr", "", "ac-besancon.fr/"])
+def test_a_server_name_that_is_not_one_is_refused_with_the_key(bad: str) -> None:
+    message = refused(minimal(allowed_servers=["ac-dijon.fr", bad]))
+    assert message.startswith("allowed_servers")
+    assert f"« {bad} »" in message and "ac-besancon.fr" in message
+
+
 def test_explicit_values_are_kept() -> None:
     s = parse(minimal(
         timezone="America/Cayenne",

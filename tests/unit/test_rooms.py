@@ -6,7 +6,7 @@ import pytest
 
 from traam_bot.matrix.rooms import NioRoomView, creators_with_top_power, invite_allowed
 
-ALLOWED = ("localhost", "education.gouv.fr")
+ALLOWED = ("localhost", "education.gouv.fr", "ac-besancon.fr")
 
 
 @pytest.mark.parametrize(("inviter", "expected"), [
@@ -15,6 +15,9 @@ ALLOWED = ("localhost", "education.gouv.fr")
     ("@evil:evil-localhost", False),
     ("@evil:localhost.evil.org", False),
     ("@ian:sub.education.gouv.fr", False),
+    ("@prenom.nom-ac-besancon.fr:ac-besancon.fr", True),  # academic names have dashes
+    ("@ian:besancon.fr", False),
+    ("@ian:ac-besancon.fr.evil.org", False),
     (None, False),
     ("", False),
 ])

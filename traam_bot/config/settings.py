@@ -16,6 +16,9 @@ from traam_bot.config.files import ConfigError, Strict, check_user_id, format_er
 
 PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx",
                 "…", "..."}
+# A Matrix server name: a DNS name (academic ones have dashes: ac-besancon.fr) or an IP
+# literal, with an optional port; no scheme, no user.
+SERVER_NAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:[0-9]{1,5})?$")
 ENV_OVERRIDES = {
     "TRAAM_BOT_PASSWORD": ("matrix", "password"),
     "TRAAM_BOT_ACCESS_TOKEN": ("matrix", "access_token"),
@@ -130,6 +133,16 @@ class Settings(Strict):
     @classmethod
     def _servers(cls, v: Any) -> Any:
         return tuple(v) if isinstance(v, list) else v
+
+    @field_validator("allowed_servers")
+    @classmethod
+    def _server_names(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in v or ():
+            if not SERVER_NAME.match(name):
+                raise ValueError(f"nom de serveur invalide « {name} » (attendu : le nom seul, "
+                                 "comme ac-besancon.fr ou matrix.example.fr:8448, "
+                                 "sans https:// ni @compte)")
+        return v
 
     @field_validator("admins", "referents")
     @classmethod
