@@ -10,9 +10,8 @@ from typing import Any
 from aiohttp import ClientError
 from nio import AsyncClient, KeysUploadError
 
-from traam_bot.matrix.errors import lost_keys
-
 from traam_bot.domain.backoff import Backoff
+from traam_bot.matrix.errors import lost_keys
 
 __all__ = ["Backoff", "checked", "describe"]
 
