@@ -110,23 +110,20 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
     until it stops; LockLost when it took over while this one was cut off."""
     stop = stop or signal_event()
     health = Health(utcnow)
-    listener = None
-    if settings.http is not None:
-        listener = HttpListener(health, settings.http.bind, settings.http.port)
-        await listener.start()
-    try:
-        instance = await claim_instance(settings, health, stop, standby)
-        if instance is None:
-            return  # stopped before the lock was free
+    instance = await claim_instance(settings, health, stop, standby)
+    if instance is not None:
+        listener = None  # the active instance's only: a standby leaves the port free
         try:
+            if settings.http is not None:
+                listener = HttpListener(health, settings.http.bind, settings.http.port)
+                await listener.start()
             await _run_as_owner(settings, instance, health, stop, ready)
         finally:
+            if listener is not None:
+                await listener.stop()
             await instance.release()
         if instance.lost is not None:
             raise instance.lost
-    finally:
-        if listener is not None:
-            await listener.stop()
     log.info("traam-bot stopped cleanly")
 
 
