@@ -34,7 +34,7 @@ from traam_bot.services.delivery import Delivery
 from traam_bot.services.digests import DigestComposer, DigestService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.export import collect
-from traam_bot.services.instance import SingleInstance
+from traam_bot.services.instance import SingleInstance, lock_patience
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.schedules import ScheduleService, Timers
@@ -133,7 +133,7 @@ async def claim_instance(settings: Settings, health: Health, stop: asyncio.Event
     (waiting out a database out of reach); None when `stop` comes first."""
     lock = open_instance_lock(settings.database.url)
     me = InstanceOwner(uuid.uuid4().hex, socket.gethostname(), os.getpid(), utcnow())
-    instance = SingleInstance(lock, me, settings.tz, Patience(stop, health=health), utcnow)
+    instance = SingleInstance(lock, me, settings.tz, lock_patience(stop, health), utcnow)
     try:
         if await instance.claim(standby):
             return instance

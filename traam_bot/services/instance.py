@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.backoff import Backoff
+from traam_bot.domain.health import Health
 from traam_bot.domain.instance import (
     InstanceOwner,
     lost_notice,
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0  # a standby tries the lock this often: takeover well within 30 s
 CHECK_SECONDS = 5.0  # the running bot checks that it still holds the lock this often
+# While the database is out of reach the lock is tried again at least this often (not the
+# usual 30 s): once it is back, the instance that should hold the lock has it quickly.
+RETRY_CAP = 10.0
 
 
 class LockState(enum.Enum):
@@ -64,6 +69,11 @@ class AnotherInstance(InstanceError):
 
 class LockLost(InstanceError):
     """The lock went with its connection and another instance took it meanwhile."""
+
+
+def lock_patience(stop: asyncio.Event, health: Health | None = None) -> Patience:
+    """The Patience for the lock: the bot's own, with backoff capped at RETRY_CAP."""
+    return Patience(stop, lambda: Backoff(cap=RETRY_CAP), health=health)
 
 
 class SingleInstance:
