@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -20,7 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from traam_bot.domain.instance import InstanceOwner
-from traam_bot.services.instance import InstanceLock, LockState
+from traam_bot.services import instance as single_instance
+from traam_bot.services.instance import InstanceLock, LockState, SingleInstance, lock_patience
 from traam_bot.store.database import sqlite_file
 from traam_bot.store.instance_lock import AdvisoryLock, FileLock, NoLock, open_instance_lock
 
@@ -210,3 +212,48 @@ async def test_our_own_lost_session_still_holding_the_lock_is_stale(
             break
         await asyncio.sleep(0.1)
     assert state is LockState.TAKEN
+
+
+# ------------------------------------------------- the running bot's watch, on PostgreSQL
+def watching(lock: AdvisoryLock, stop: asyncio.Event) -> SingleInstance:
+    return SingleInstance(lock, A, ZoneInfo("Europe/Paris"), lock_patience(stop),
+                          lambda: STARTED)
+
+
+async def test_the_watch_takes_a_cut_lock_back(
+        db_url: str, locks: list[InstanceLock], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(single_instance, "CHECK_SECONDS", 0.05)
+    first = postgres_only(another(db_url, locks))
+    stop = asyncio.Event()
+    instance = watching(first, stop)
+    assert await instance.claim(standby=False) and await instance.record()
+    old = first._session_pid
+    watch = asyncio.ensure_future(instance.watch(stop))
+    try:
+        await terminate_backend_of(db_url, first)  # as a restart of the server would
+        for _ in range(100):
+            if first._held and first._session_pid != old:
+                break
+            await asyncio.sleep(0.05)
+        assert first._held and first._session_pid != old
+        assert await another(db_url, locks).acquire() is LockState.BUSY
+        assert not stop.is_set() and instance.lost is None
+    finally:
+        stop.set()
+        await watch
+
+
+async def test_the_watch_stops_the_bot_when_another_instance_took_the_lock(
+        db_url: str, locks: list[InstanceLock], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(single_instance, "CHECK_SECONDS", 0.05)
+    first = postgres_only(another(db_url, locks))
+    stop = asyncio.Event()
+    instance = watching(first, stop)
+    assert await instance.claim(standby=False) and await instance.record()
+    await terminate_backend_of(db_url, first)
+    standby = another(db_url, locks)
+    assert await standby.acquire() is LockState.TAKEN  # the standby was quicker
+    await standby.record(B)
+    await asyncio.wait_for(instance.watch(stop), 10)
+    assert stop.is_set()
+    assert instance.lost is not None and "hôte « hôte-b », pid 2222" in str(instance.lost)
