@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -15,6 +18,7 @@ from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.health import Health
+from traam_bot.domain.instance import InstanceOwner
 from traam_bot.domain.records import ImportReport
 from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.direct import DirectRooms
@@ -30,11 +34,13 @@ from traam_bot.services.delivery import Delivery
 from traam_bot.services.digests import DigestComposer, DigestService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.export import collect
+from traam_bot.services.instance import SingleInstance, lock_patience
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.schedules import ScheduleService, Timers
 from traam_bot.services.updates import UpdateService
 from traam_bot.store.database import Database, upgrade
+from traam_bot.store.instance_lock import open_instance_lock
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 log = logging.getLogger(__name__)
@@ -97,28 +103,63 @@ async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
-                  ready: asyncio.Event | None = None) -> None:
+                  ready: asyncio.Event | None = None, *, standby: bool = False) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given). The database
     out of reach, at start or later, is waited out (health degraded), never a reason to
-    exit."""
+    exit. Another instance on the same database: AnotherInstance, or with `standby` a wait
+    until it stops; LockLost when it took over while this one was cut off."""
     stop = stop or signal_event()
     health = Health(utcnow)
-    listener = None
-    if settings.http is not None:
-        listener = HttpListener(health, settings.http.bind, settings.http.port)
-        await listener.start()
-    try:
-        db = await wait_for_database(settings, health, stop)
-        if db is None:
-            return  # stopped before the database answered
+    instance = await claim_instance(settings, health, stop, standby)
+    if instance is not None:
+        listener = None  # the active instance's only: a standby leaves the port free
         try:
-            await _run_connected(settings, db, health, stop, ready)
+            if settings.http is not None:
+                listener = HttpListener(health, settings.http.bind, settings.http.port)
+                await listener.start()
+            await _run_as_owner(settings, instance, health, stop, ready)
         finally:
-            await db.close()
-    finally:
-        if listener is not None:
-            await listener.stop()
+            if listener is not None:
+                await listener.stop()
+            await instance.release()
+        if instance.lost is not None:
+            raise instance.lost
     log.info("traam-bot stopped cleanly")
+
+
+async def claim_instance(settings: Settings, health: Health, stop: asyncio.Event,
+                         standby: bool) -> SingleInstance | None:
+    """The database's single-instance lock, before the migrations and the Matrix login
+    (waiting out a database out of reach); None when `stop` comes first."""
+    lock = open_instance_lock(settings.database.url)
+    me = InstanceOwner(uuid.uuid4().hex, socket.gethostname(), os.getpid(), utcnow())
+    instance = SingleInstance(lock, me, settings.tz, lock_patience(stop, health), utcnow)
+    try:
+        if await instance.claim(standby):
+            return instance
+    except BaseException:
+        await lock.close()
+        raise
+    await lock.close()
+    return None
+
+
+async def _run_as_owner(settings: Settings, instance: SingleInstance, health: Health,
+                        stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+    db = await wait_for_database(settings, health, stop)
+    if db is None:
+        return  # stopped before the database answered
+    watch: asyncio.Future[None] | None = None
+    try:
+        if not await instance.record():
+            return  # stopped, or lost the lock meanwhile (instance.lost)
+        watch = asyncio.ensure_future(instance.watch(stop))
+        await _run_connected(settings, db, health, stop, ready)
+    finally:
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+        await db.close()
 
 
 async def wait_for_database(settings: Settings, health: Health,

@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", default=DEFAULT_CONFIG, help="fichier de configuration")
         return p
 
-    with_config(verbs.add_parser("run", help="lance le bot"))
+    run = with_config(verbs.add_parser("run", help="lance le bot"))
+    run.add_argument("--standby", action="store_true",
+                     help="relève : attend que l’instance active s’arrête, puis prend le relais")
     db = verbs.add_parser("db", help="base de données")
     db_verbs = db.add_subparsers(dest="db_verb", metavar="action", parser_class=FrenchParser)
     db_verbs.required = True
@@ -103,7 +105,7 @@ async def _directory_import(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from traam_bot.app import run_bot
 
-    await run_bot(load_settings(args.config))
+    await run_bot(load_settings(args.config), standby=args.standby)
     return EXIT_OK
 
 
@@ -198,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 def _explain(exc: BaseException) -> str:
     from traam_bot.matrix.session import MatrixStartError
     from traam_bot.ops.http import ListenError
+    from traam_bot.services.instance import InstanceError
     from traam_bot.services.units import StoreUnavailable
     from traam_bot.store.database import StoreError
 
@@ -207,7 +210,7 @@ def _explain(exc: BaseException) -> str:
         return f"configuration invalide : {exc}"
     if isinstance(exc, StoreUnavailable):  # `db upgrade`, `export`: `run` waits instead
         return f"base de données injoignable ({exc.reason})"
-    if isinstance(exc, (MatrixStartError, StoreError, ListenError)):
+    if isinstance(exc, (MatrixStartError, StoreError, ListenError, InstanceError)):
         return str(exc)
     return f"erreur inattendue ({type(exc).__name__}) : {exc}"
 

@@ -134,6 +134,8 @@ async def test_a_postgresql_outage_is_waited_out_and_loses_and_doubles_nothing(
     assert during[0] == 503 and "base de données injoignable depuis" in during[1], during
     # the first !point met the outage in the dispatcher: held and retried, not dropped
     assert f"événement {sent[0]} de {room} en attente" in log, tail
+    # the single-instance lock went with its connection, and was taken back (no standby)
+    assert "verrou d’instance perdu" in log and "verrou d’instance repris" in log, tail
     stored = await stored_counts(postgres, tag)
     counts = [(stored.get(e, 0), owed.reactions.get(e, 0), owed.replies.get(e, 0))
               for e in sent]

@@ -110,11 +110,13 @@ class BotSubprocess:
 
     def __init__(self, config_path: Path | str, log_path: Path | str, *,
                  command: list[str] | None = None, cwd: Path | str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: Iterable[str] = ()) -> None:
         """`command` runs the bot (default: this interpreter's `-m traam_bot`), from `cwd`,
-        with `env` (default: this process's environment)."""
+        with `env` (default: this process's environment); `args` follow `run --config …`
+        (`--standby`)."""
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
+        self.args = list(args)
         self.command = command or [sys.executable, "-m", "traam_bot"]
         self.cwd = cwd
         self.env = dict(os.environ) if env is None else env
@@ -133,10 +135,29 @@ class BotSubprocess:
         await asyncio.sleep(settle)
         return self
 
+    def launch(self) -> int:
+        """Start the child without waiting for anything; the log offset its output starts
+        at (for `wait_log`)."""
+        return self._spawn()[1]
+
+    async def wait_log(self, text: str, timeout: float, offset: int = 0) -> str:
+        """Until `text` is in the log after `offset`; the log from there. RuntimeError when
+        the child exits or `timeout` passes first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while text not in (log := self._log_since(offset)):
+            if not self.running or loop.time() > deadline:
+                log = self._log_since(offset)
+                if text in log:
+                    break
+                raise RuntimeError(f"« {text} » not in the bot's log:\n{log[-3000:]}")
+            await asyncio.sleep(0.1)
+        return log
+
     def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
         """Start the child with its output appended to the log; return the log's old size."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        cmd = [*self.command, "run", "--config", str(self.config_path)]
+        cmd = [*self.command, "run", "--config", str(self.config_path), *self.args]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,

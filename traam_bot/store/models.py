@@ -203,3 +203,18 @@ class OutboxRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class InstanceOwnerRow(Base):
+    """Which process runs the bot on this database (one row, id 1): information for the
+    operator only, overwritten by each new owner. The lock itself is an advisory lock
+    (PostgreSQL) or a lock file (SQLite), released when its holder dies."""
+
+    __tablename__ = "instance_owner"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    instance_id: Mapped[str] = mapped_column(String(36))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
