@@ -43,6 +43,21 @@ async def reset_postgres(url: str) -> None:
     await _execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `backend("sqlite")` or `backend("postgresql")` runs on that backend
+    only: its other parametrizations are deselected (never reported as skipped)."""
+    keep, drop = [], []
+    for item in items:
+        only = item.get_closest_marker("backend")
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("db_url") if callspec is not None else None
+        (drop if only is not None and param is not None and param not in only.args
+         else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A database private to this pytest session, dropped at the end ("" without PG)."""

@@ -136,11 +136,11 @@ async def test_a_killed_holder_leaves_the_lock_free(
     assert await mine.holder() == B
 
 
+@pytest.mark.backend("sqlite")
 async def test_the_lock_file_is_private_and_beside_the_database(
         db_url: str, locks: list[InstanceLock]) -> None:
     database = sqlite_file(db_url)
-    if database is None:
-        pytest.skip("a lock file is for SQLite")
+    assert database is not None
     os.umask(0o022)  # whatever the umask, the file is the owner's only
     try:
         assert await another(db_url, locks).acquire() is LockState.TAKEN
@@ -163,11 +163,12 @@ async def terminate_backend_of(url: str, lock: AdvisoryLock) -> None:
 
 
 def postgres_only(lock: InstanceLock) -> AdvisoryLock:
-    if not isinstance(lock, AdvisoryLock):
-        pytest.skip("the lock's own connection is PostgreSQL's")
+    """The tests below are marked backend("postgresql"): their lock is an advisory one."""
+    assert isinstance(lock, AdvisoryLock)
     return lock
 
 
+@pytest.mark.backend("postgresql")
 async def test_a_cut_lock_connection_is_noticed_then_the_lock_taken_back(
         db_url: str, locks: list[InstanceLock]) -> None:
     first = postgres_only(another(db_url, locks))
@@ -180,6 +181,7 @@ async def test_a_cut_lock_connection_is_noticed_then_the_lock_taken_back(
     assert await first.check(A, STARTED)
 
 
+@pytest.mark.backend("postgresql")
 async def test_a_lock_taken_meanwhile_by_another_is_busy_not_stale(
         db_url: str, locks: list[InstanceLock]) -> None:
     first = postgres_only(another(db_url, locks))
@@ -193,6 +195,7 @@ async def test_a_lock_taken_meanwhile_by_another_is_busy_not_stale(
     assert await first.holder() == B
 
 
+@pytest.mark.backend("postgresql")
 async def test_our_own_lost_session_still_holding_the_lock_is_stale(
         db_url: str, locks: list[InstanceLock]) -> None:
     """A check that timed out: the old connection may still hold the lock for a moment.
@@ -220,6 +223,7 @@ def watching(lock: AdvisoryLock, stop: asyncio.Event) -> SingleInstance:
                           lambda: STARTED)
 
 
+@pytest.mark.backend("postgresql")
 async def test_the_watch_takes_a_cut_lock_back(
         db_url: str, locks: list[InstanceLock], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(single_instance, "CHECK_SECONDS", 0.05)
@@ -243,6 +247,7 @@ async def test_the_watch_takes_a_cut_lock_back(
         await watch
 
 
+@pytest.mark.backend("postgresql")
 async def test_the_watch_stops_the_bot_when_another_instance_took_the_lock(
         db_url: str, locks: list[InstanceLock], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(single_instance, "CHECK_SECONDS", 0.05)
