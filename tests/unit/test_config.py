@@ -70,6 +70,8 @@ def test_minimal_config_gets_every_default() -> None:
     assert s.allowed_servers is None
     assert s.servers == ("localhost",)
     assert s.command_prefix == "!"
+    assert s.limits.min_interval_minutes == 60
+    assert s.limits.reminders_per_room == 20
 
 
 def test_allowed_servers_default_to_the_bots_own_server() -> None:
@@ -92,6 +94,12 @@ def test_explicit_values_are_kept() -> None:
     assert s.servers == ("localhost", "agent.tchap.gouv.fr")
     assert s.command_prefix == "?"
     assert s.directory == str(BASE / "annuaire" / "traam.yaml")
+
+
+def test_limits_are_kept() -> None:
+    s = parse(minimal(limits={"min_interval_minutes": 15, "reminders_per_room": 3}))
+    assert (s.limits.min_interval_minutes, s.limits.reminders_per_room) == (15, 3)
+    assert parse(minimal(limits={"reminders_per_room": 3})).limits.min_interval_minutes == 60
 
 
 def test_homeserver_trailing_slash_is_dropped() -> None:
@@ -167,6 +175,9 @@ def test_load_settings_resolves_from_the_file_folder(tmp_path: Path) -> None:
         (minimal(databse={"url": "sqlite+aiosqlite:///x.db"}), "databse"),
         ({"matrix": {**MATRIX, "passwrod": "x"}}, "matrix.passwrod"),
         (minimal(database={"url": "sqlite+aiosqlite:///x.db", "pool": 5}), "database.pool"),
+        (minimal(limits={"min_interval": 30}), "limits.min_interval"),
+        (minimal(limits={"reminders_per_room": 5, "per_user": 2}), "limits.per_user"),
+        (minimal(limit={"reminders_per_room": 5}), "limit"),
     ],
 )
 def test_unknown_keys_are_refused_with_their_path(raw: dict[str, Any], path: str) -> None:
@@ -190,6 +201,15 @@ def test_unknown_keys_are_refused_with_their_path(raw: dict[str, Any], path: str
         ({"matrix": {**MATRIX, "store_path": ["a"]}}, "matrix.store_path"),
         (minimal(timezone="Europe/Dijon"), "timezone"),
         (with_matrix(homeserver="matrix.example.org"), "matrix.homeserver"),
+        (minimal(limits=60), "limits"),
+        (minimal(limits={"min_interval_minutes": "60"}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": 1.5}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": True}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": 0}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": -5}), "limits.min_interval_minutes"),
+        (minimal(limits={"reminders_per_room": None}), "limits.reminders_per_room"),
+        (minimal(limits={"reminders_per_room": [20]}), "limits.reminders_per_room"),
+        (minimal(limits={"reminders_per_room": 0}), "limits.reminders_per_room"),
     ],
 )
 def test_wrong_types_and_values_are_refused_with_their_path(
@@ -353,6 +373,7 @@ def test_committed_example_is_accepted_with_the_password_from_environment() -> N
     assert s.servers == ("localhost",)
     assert s.timezone == "Europe/Paris"
     assert s.command_prefix == "!"
+    assert (s.limits.min_interval_minutes, s.limits.reminders_per_room) == (60, 20)
     # the directory it points to is the committed one, and it loads
     assert len(load_directory(s.directory).projects) == 6
 

@@ -4,6 +4,7 @@ from traam_bot.config.directory import contact_id, load_directory, parse_directo
 from traam_bot.config.files import ConfigError
 from traam_bot.config.settings import (
     DatabaseSettings,
+    LimitsSettings,
     MatrixSettings,
     OutboxSettings,
     Settings,
@@ -14,6 +15,7 @@ from traam_bot.config.settings import (
 __all__ = [
     "ConfigError",
     "DatabaseSettings",
+    "LimitsSettings",
     "MatrixSettings",
     "OutboxSettings",
     "Settings",

@@ -79,10 +79,19 @@ class OutboxSettings(Strict):
     max_age_hours: float = Field(default=24.0, gt=0, le=24 * 30)
 
 
+class LimitsSettings(Strict):
+    # shortest recurrence (gap between two firings of a reminder, prompt or digest) that a
+    # non-admin may schedule; admins may go lower
+    min_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # reminders a room may hold at once (listed by !rappel liste), admins included
+    reminders_per_room: int = Field(default=20, ge=1, le=1000)
+
+
 class Settings(Strict):
     matrix: MatrixSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     timezone: str = "Europe/Paris"
     directory: str = "traam.yaml"
     admins: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.limits import MAX_NUMBER_DIGITS, MAX_WHEN_CHARS, thousands, year_error
 from traam_bot.domain.occurrences import HORIZON_DAYS, local_instant, require_aware, resolve_wall
 from traam_bot.domain.text import fold, format_datetime, shorten
 from traam_bot.domain.triggers import WEEKDAYS, Trigger, WhenError, when_error
@@ -68,6 +69,9 @@ def _normalize(text: str) -> str:
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> Trigger:
     """Turn a French `<quand>` into a Trigger; raises WhenError (French, with an example)."""
     require_aware(now, "now")
+    if len(text) > MAX_WHEN_CHARS:
+        raise when_error(f"Moment trop long : {thousands(len(text))} caractères pour "
+                         f"{MAX_WHEN_CHARS} au maximum", _EX_WEEKLY)
     raw = _normalize(text)
     if not raw:
         raise when_error("Précisez quand", _EXAMPLES)
@@ -113,6 +117,8 @@ def _parse_delay(text: str, raw: str, now: datetime, tz: ZoneInfo) -> Trigger:
     match = _DELAY.match(raw)
     if match is None:
         raise when_error(f"Délai non reconnu : « {shorten(text.strip(), 80)} »", _EX_DELAY)
+    if len(match["n"]) > MAX_NUMBER_DIGITS:
+        raise when_error("Délai trop long : 5 ans au plus", _EX_DELAY)
     count = 1 if match["n"] in ("un", "une") else int(match["n"])
     if match["unit"].startswith("sec"):  # short delays: handy for trying the bot out
         if not 1 <= count <= 3600:
@@ -193,6 +199,9 @@ def _parse_date(
         moment = _next_yearly(day, month, hour, minute, now, tz)
     else:
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+        problem = year_error(year)
+        if problem is not None:
+            raise when_error(problem, _EX_ONCE)
         moment = local_instant(_valid_date(day, month, year), hour, minute, tz)
     _check_weekday(match["wd"], moment, tz)
     return moment
