@@ -22,7 +22,8 @@ from traam_bot.commands.context import (
 from traam_bot.commands.subcommands import Subcommands
 from traam_bot.domain.model import Reply
 from traam_bot.domain.render import Code, Doc, text_reply
-from traam_bot.domain.text import fold
+from traam_bot.domain.limits import ECHO_CHARS
+from traam_bot.domain.text import fold, shorten
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,10 @@ async def run_subcommand(spec: CommandSpec, ctx: Context) -> Reply:
 
 
 def unknown_command(name: str, prefix: str) -> Reply:
-    return text_reply("Commande inconnue : ", Code(prefix + name),
-                      f". Tapez {prefix}aide pour voir les commandes disponibles.")
+    shown = shorten(name, ECHO_CHARS)
+    stop = " " if shown.endswith("…") else ". "
+    return text_reply("Commande inconnue : ", Code(prefix + shown),
+                      f"{stop}Tapez {prefix}aide pour voir les commandes disponibles.")
 
 
 def _aliases(*groups: list[str]) -> str:

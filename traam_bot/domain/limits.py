@@ -20,7 +20,7 @@ MIN_YEAR, MAX_YEAR = 2000, 2100  # any date a user gives
 MAX_WHEN_CHARS = 200  # a `<quand>`: "chaque lundi à 9h", a cron expression…
 MAX_NUMBER_DIGITS = 9  # any number a user gives ("dans 999999999 jours" is the longest)
 MAX_SEARCH_WORDS = 20  # distinct words of a project or contact search
-MAX_QUESTION_CHARS = 1000  # a free-text question
+MAX_QUESTION_CHARS = 500  # a free-text question (its words are matched one by one, fuzzily)
 ECHO_CHARS = 80  # user text quoted back in an answer (« … ») is shortened to this
 
 
@@ -99,20 +99,21 @@ def _matching_days(spec: Spec, first: date) -> Iterator[date]:
 
 def check_interval(trigger: Trigger, minimum_minutes: int, start: datetime, tz: ZoneInfo,
                    ) -> None:
-    """LimitError when a recurring trigger fires more often than every `minimum_minutes`."""
+    """LimitError when a recurring trigger may fire twice less than `minimum_minutes` apart."""
     gap = minimum_gap(trigger, start, tz)
     if gap is None or gap >= timedelta(minutes=minimum_minutes):
         return
+    example = ('chaque jour à 9h, ou cron "0 9 * * 1-5"' if minimum_minutes <= 24 * 60
+               else 'chaque lundi à 9h, ou cron "0 9 * * 1"')
     raise LimitError(
-        f"Récurrence trop fréquente : {trigger.describe(tz)} revient toutes les "
-        f"{_duration(gap)}, l’intervalle minimal est de {_duration(minimum_minutes)}. "
-        f"Espacez les envois, par exemple : chaque jour à 9h, ou cron \"0 9 * * 1-5\".")
+        f"Récurrence trop fréquente : {trigger.describe(tz)} revient après "
+        f"{duration(int(gap.total_seconds() // 60))}, l’intervalle minimal entre deux envois "
+        f"est de {duration(minimum_minutes)}. Espacez les envois, par exemple : {example}.")
 
 
-def _duration(value: timedelta | int) -> str:
-    """"1 minute", "45 minutes", "2 heures", "1 h 30": a duration given in minutes."""
-    minutes = value if isinstance(value, int) else int(value.total_seconds() // 60)
-    if minutes < 60 or minutes % 60 and minutes < 120:
+def duration(minutes: int) -> str:
+    """"1 minute", "45 minutes", "90 minutes", "1 heure", "2 h 30", "3 heures"."""
+    if minutes < 120 and minutes != 60:
         return f"{minutes} minute" + ("s" if minutes > 1 else "")
     hours, rest = divmod(minutes, 60)
     if rest:
