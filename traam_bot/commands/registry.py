@@ -20,9 +20,9 @@ from traam_bot.commands.context import (
     UsageError,
 )
 from traam_bot.commands.subcommands import Subcommands
+from traam_bot.domain.limits import ECHO_CHARS
 from traam_bot.domain.model import Reply
 from traam_bot.domain.render import Code, Doc, text_reply
-from traam_bot.domain.limits import ECHO_CHARS
 from traam_bot.domain.text import fold, shorten
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from traam_bot.commands.context import Handler, Permission, UsageError
-from traam_bot.domain.model import RoomView
 from traam_bot.domain.limits import ECHO_CHARS
+from traam_bot.domain.model import RoomView
 from traam_bot.domain.text import fold, shorten
 
 

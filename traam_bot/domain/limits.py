@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.occurrences import HORIZON_DAYS
@@ -75,7 +76,7 @@ def minimum_gap(trigger: Trigger, start: datetime, tz: ZoneInfo) -> timedelta | 
         return None
     spec = spec_of(trigger)
     times = sorted({h * 60 + m for h in spec.hours for m in spec.minutes})
-    within = min((b - a for a, b in zip(times, times[1:], strict=False)), default=None)
+    within = min((b - a for a, b in pairwise(times)), default=None)
     between = None
     previous: date | None = None
     for day in _matching_days(spec, start.astimezone(tz).date()):
