@@ -172,3 +172,11 @@ async def test_reaction_rows_are_left_alone(bot: Bot) -> None:
     await bot.link(MODERATOR_ROOM.room_id, "besancon-nsi-egalite")
     rows = await send(bot, "!point séance 2", sender=ALICE)
     assert [r.kind for r in rows] == ["reaction", "message"]
+
+
+async def test_text_no_database_takes_is_stored_replaced(bot: Bot) -> None:
+    await bot.link(MODERATOR_ROOM.room_id, "besancon-nsi-egalite")
+    rows = await send(bot, "!point \ud800 Fait : séance\x00 2")
+    assert "Mise à jour n° 1 enregistrée" in said(rows)
+    assert [text for _event, text in await bot.updates("besancon-nsi-egalite")] == [
+        "\ufffd Fait : séance\ufffd 2"]

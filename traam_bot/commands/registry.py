@@ -107,15 +107,15 @@ async def allowed(spec: CommandSpec, ctx: Context) -> bool:
 
 
 def split_command(text: str, prefix: str) -> tuple[str, str] | None:
-    """"!projets dijon" -> ("projets", "dijon"); None when not a command."""
+    """"!projets dijon" -> ("projets", "dijon"): the name ends at the first space of any
+    kind (tab, line break, no-break space…); None when not a command."""
     if not text.startswith(prefix):
         return None
     rest = text[len(prefix):]
     if not rest or rest[0].isspace():
         return None
-    name, _, args = rest.partition(" ")
-    name, _, more = name.partition("\n")
-    return name, (more + " " + args if more else args).strip()
+    parts = rest.split(maxsplit=1)
+    return parts[0], parts[1].strip() if len(parts) == 2 else ""
 
 
 def refused(title: str, permission: Permission, prefix: str) -> Reply:

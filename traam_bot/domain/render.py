@@ -193,40 +193,29 @@ def plain_html(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "<br>")
 
 
-_COSTS: dict[str, int] = {}
-
-
-def _char_cost(char: str) -> int:
-    """What one character adds to the JSON of a body and of its `plain_html`."""
-    cost = _COSTS.get(char)
-    if cost is None:
-        cost = json_size(char) + json_size(plain_html(char)) - 4
-        if len(_COSTS) < 4096:
-            _COSTS[char] = cost
-    return cost
-
-
 def _text_cost(text: str) -> int:
+    """What `text` adds to the JSON of a body and of its `plain_html`, quotes left out."""
     return json_size(text) + json_size(plain_html(text)) - 4
 
 
 def cut_text(text: str, budget: int) -> list[str]:
-    """`text` in consecutive pieces, each costing at most `budget` as a body plus its
-    `plain_html` (JSON, quotes left out); cut after a space or a line break in the
-    second half of a piece when there is one. Joined, the pieces give `text` back."""
+    """`text` in consecutive pieces, each costing at most `budget` (`_text_cost`), cut
+    after a space or a line break in the second half of a piece when there is one. Joined,
+    the pieces give `text` back."""
     pieces: list[str] = []
     start = 0
     while start < len(text):
-        end, used = start, 0
-        while end < len(text) and used + _char_cost(text[end]) <= budget:
-            used += _char_cost(text[end])
-            end += 1
-        if end == len(text):
-            pieces.append(text[start:])
-            break
-        end = max(end, start + 1)  # a budget below one character still moves on
+        # the longest piece that fits, by bisection (a character costs 2 bytes or more)
+        low, high = start + 1, min(len(text), start + max(budget // 2, 1))
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _text_cost(text[start:middle]) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        end = low
         space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
-        if space >= start + (end - start) // 2:
+        if end < len(text) and space >= start + (end - start) // 2:
             end = space + 1
         pieces.append(text[start:end])
         start = end
