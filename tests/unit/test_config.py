@@ -178,6 +178,10 @@ def test_load_settings_resolves_from_the_file_folder(tmp_path: Path) -> None:
         (minimal(limits={"min_interval": 30}), "limits.min_interval"),
         (minimal(limits={"reminders_per_room": 5, "per_user": 2}), "limits.per_user"),
         (minimal(limit={"reminders_per_room": 5}), "limit"),
+        (minimal(**{"": 1}), "« »"),
+        ({"matrix": {**MATRIX, "pass word": "x"}}, "matrix.« pass word »"),
+        (minimal(**{"x" * 100: 1}), "« " + "x" * 40 + "… »"),
+        (minimal(limits={7: 1}), "limits.7"),
     ],
 )
 def test_unknown_keys_are_refused_with_their_path(raw: dict[str, Any], path: str) -> None:

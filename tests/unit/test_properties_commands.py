@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.unit import test_commands as base
 from tests.unit.harness import ALICE, COORD, NOW, REFERENT, Bot, FakeRoom, make_bot
 from tests.unit.limits_helpers import assert_every_message_fits, send
-from tests.unit.strategies import french_or_hostile, hostile_text
+from tests.unit.strategies import french_or_hostile, hostile_text, sized
 from traam_bot.commands.context import UsageError
 from traam_bot.commands.registry import split_command
 from traam_bot.commands.router import build_registry
@@ -42,7 +42,7 @@ SEPARATORS = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u3000", " \n ",
 # ------------------------------------------------------------------ the splitter
 
 
-@settings(max_examples=1500, deadline=None)
+@sized(1000)
 @given(prefix=PREFIXES, text=french_or_hostile(NAMES + ARGUMENT_WORDS))
 @example(prefix="!", text="!projets\tdijon")
 @example(prefix="!", text="!projets\u00a0dijon")
@@ -62,8 +62,8 @@ def test_split_command_finds_one_word_then_its_arguments(prefix: str, text: str)
     assert rest.split() == (name + " " + args).split()
 
 
-@settings(max_examples=1500, deadline=None)
-@given(prefix=PREFIXES, name=st.sampled_from(NAMES) | hostile_text(20), sep=SEPARATORS,
+@sized(300)
+@given(prefix=PREFIXES, name=st.sampled_from(NAMES) | hostile_text(), sep=SEPARATORS,
        args=hostile_text())
 def test_a_command_name_followed_by_any_space_is_found(prefix: str, name: str, sep: str,
                                                        args: str) -> None:
@@ -74,7 +74,7 @@ def test_a_command_name_followed_by_any_space_is_found(prefix: str, name: str, s
     REGISTRY.find(name)  # any name: looked up without raising
 
 
-@settings(max_examples=1000, deadline=None)
+@sized(300)
 @given(group=st.sampled_from([s for s in REGISTRY.specs if s.subcommands]),
        args=french_or_hostile(ARGUMENT_WORDS), is_direct=st.booleans())
 def test_subcommands_resolve_or_say_why_in_french(group, args: str, is_direct: bool) -> None:
@@ -118,9 +118,8 @@ async def _answer(bot: Bot, body: str, room: FakeRoom, sender: str) -> list:
     return rows
 
 
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES) | hostile_text(12), sep=SEPARATORS,
+@sized(150)
+@given(name=st.sampled_from(NAMES) | hostile_text(), sep=SEPARATORS,
        args=french_or_hostile(ARGUMENT_WORDS), room=st.sampled_from(ROOMS),
        sender=st.sampled_from([ALICE, COORD, REFERENT]), prefixed=st.booleans())
 @example(name="bilan", sep=" ", args="depuis 01/01/0001", room=ROOMS[0], sender=ALICE,

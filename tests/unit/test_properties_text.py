@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.unit.conftest import SEED_CONTACTS, SEED_PROJECTS
-from tests.unit.strategies import french_or_hostile, hostile_text
+from tests.unit.strategies import french_or_hostile, hostile_text, sized
 from traam_bot.domain.limits import MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 from traam_bot.domain.model import SECTION_LABELS, Reply
 from traam_bot.domain.questions import ABOUT, CONTACTS, PROJECTS, UNKNOWN, classify
@@ -52,8 +52,6 @@ UPDATE_WORDS = [
     "besoins", ":", " : ", "\n", "\n- ", "\n• ", "\n* ", "séance", "élèves", "œuvre", "…",
     "depuis", "depuis le", "01/12/2025", "nsi", "point", "!point", "!update", "!POINT",
 ]
-SETTINGS = settings(max_examples=1000, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_french(message: str) -> None:
@@ -64,7 +62,7 @@ def assert_french(message: str) -> None:
 # ------------------------------------------------------------------ questions
 
 
-@SETTINGS
+@sized(1000)
 @given(text=french_or_hostile(QUESTION_WORDS))
 @example(text="\u202equi est la référente ?\u202c")
 @example(text="@room @traam-bot:localhost projets ?")
@@ -82,7 +80,7 @@ def test_classify_never_raises_and_answers_something_usable(text: str) -> None:
 # ------------------------------------------------------------------ updates
 
 
-@SETTINGS
+@sized(1000)
 @given(text=french_or_hostile(UPDATE_WORDS))
 @example(text="Fait : œuvre\nÀ faire : ﬁn\n• Blocage : ¼")
 @example(text="\u202eBlocage : rien\u202c")
@@ -96,7 +94,7 @@ def test_sections_never_raise_and_come_from_the_text(text: str) -> None:
         is_blocker_line(line)
 
 
-@settings(max_examples=500, deadline=None)
+@sized(200)
 @given(text=french_or_hostile(UPDATE_WORDS), prefix=st.sampled_from(["!", "?", "traam!"]))
 def test_update_text_is_stored_or_refused_in_french(text: str, prefix: str) -> None:
     try:
@@ -107,7 +105,7 @@ def test_update_text_is_stored_or_refused_in_french(text: str, prefix: str) -> N
     assert kept and kept == kept.strip() and len(kept) <= MAX_TEXT_CHARS
 
 
-@settings(max_examples=300, deadline=None)
+@sized(50)
 @given(text=st.integers(MAX_TEXT_CHARS - 2, MAX_TEXT_CHARS + 2).map(lambda n: "é" * n))
 def test_update_text_bound_is_exact(text: str) -> None:
     try:
@@ -119,7 +117,7 @@ def test_update_text_bound_is_exact(text: str) -> None:
         assert len(text) <= MAX_TEXT_CHARS
 
 
-@settings(max_examples=500, deadline=None)
+@sized(200)
 @given(body=french_or_hostile(UPDATE_WORDS), in_dm=st.booleans())
 def test_point_text_and_dm_split_never_raise(body: str, in_dm: bool) -> None:
     point_text(body, "!", POINT_NAMES, in_dm)
@@ -128,7 +126,7 @@ def test_point_text_and_dm_split_never_raise(body: str, in_dm: bool) -> None:
         assert all(p and p == p.strip() for p in parts)
 
 
-@settings(max_examples=500, deadline=None)
+@sized(300)
 @given(args=french_or_hostile(UPDATE_WORDS),
        date=st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(0, 9999)))
 @example(args="nsi", date=(1, 1, 1))
@@ -174,7 +172,7 @@ def _event_bytes(message: Reply) -> int:
     return len(json.dumps(content, separators=(",", ":")).encode())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@sized(150)
 @given(blocks=st.lists(_BLOCK, max_size=5), extra=st.integers(200, 20_000))
 def test_every_rendered_message_fits_its_limit(blocks: list[tuple[str, list, int]],
                                                extra: int) -> None:
@@ -190,7 +188,7 @@ def test_every_rendered_message_fits_its_limit(blocks: list[tuple[str, list, int
         " ", "")
 
 
-@settings(max_examples=300, deadline=None)
+@sized(150)
 @given(plain=_TEXT, html=_TEXT, repeat=st.sampled_from([1, 3, 100, 1000, 3000]),
        extra=st.integers(24, 5000))
 @example(plain="😀", html="", repeat=8000, extra=0)

@@ -5,19 +5,17 @@ with a French message; what parses is a trigger that can be scheduled, within th
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.unit.strategies import NUMBERS, french_or_hostile, hostile_text, phrase
+from tests.unit.strategies import NUMBERS, french_or_hostile, hostile_text, phrase, sized
 from traam_bot.domain.limits import MAX_YEAR, MIN_YEAR, minimum_gap
 from traam_bot.domain.occurrences import HORIZON_DAYS, next_occurrence, occurrences_between
 from traam_bot.domain.triggers import Trigger, WhenError
 from traam_bot.domain.when import parse_when, split_when_message
-
-SETTINGS = settings(max_examples=1000, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
 
 WHEN_WORDS = [
     "chaque", "tous", "les", "le", "la", "du", "au", "de", "et", "à", "a", "dans", "demain",
@@ -61,7 +59,7 @@ def assert_schedulable(trigger: Trigger, now: datetime, tz: ZoneInfo) -> None:
     assert Trigger.from_json(trigger.to_json()) == trigger
 
 
-@SETTINGS
+@sized(1000)
 @given(text=french_or_hostile(WHEN_WORDS), now=NOWS, tz=TIMEZONES)
 @example(text="le 01/01/0001 à 9h", now=datetime(2025, 12, 1, tzinfo=UTC),
          tz=ZoneInfo("Europe/Paris"))
@@ -84,7 +82,7 @@ def test_parse_when_raises_only_when_error(text: str, now: datetime, tz: ZoneInf
     assert_schedulable(trigger, now, tz)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@sized(300)
 @given(fields=st.lists(CRON_FIELD, min_size=0, max_size=7), quote=st.sampled_from(['"', "'", ""]),
        now=NOWS, tz=TIMEZONES)
 @example(fields=["*", "*", "31", "2", "*"], quote='"', now=datetime(2025, 12, 1, tzinfo=UTC),
@@ -103,8 +101,42 @@ def test_cron_expressions_raise_only_when_error(fields: list[str], quote: str, n
     assert_schedulable(trigger, now, tz)
 
 
-@settings(max_examples=300, deadline=None)
-@given(when=phrase(WHEN_WORDS), message=hostile_text(60), sep=st.sampled_from([":", " : ", "::"]))
+def _cron_field(low: int, high: int) -> st.SearchStrategy[str]:
+    value = st.integers(low, high)
+    return st.one_of(
+        st.just("*"), st.integers(1, high).map(lambda k: f"*/{k}"), value.map(str),
+        st.lists(value, min_size=1, max_size=3).map(lambda v: ",".join(map(str, v))),
+        st.tuples(value, value).map(lambda ab: f"{min(ab)}-{max(ab)}"))
+
+
+VALID_CRON = st.tuples(_cron_field(0, 59), _cron_field(0, 23), _cron_field(1, 31),
+                       _cron_field(1, 12), _cron_field(0, 7)).map(" ".join)
+
+
+@sized(200)
+@given(expr=VALID_CRON, now=NOWS, tz=st.sampled_from([UTC, ZoneInfo("Europe/Paris")]))
+@example(expr="0,59 0,23 1,31 * *", now=datetime(2025, 12, 1, tzinfo=UTC), tz=UTC)
+@example(expr="0 0,23 * * 1", now=datetime(2025, 12, 1, tzinfo=UTC), tz=UTC)
+def test_minimum_gap_never_overstates_the_gap_between_firings(expr: str, now: datetime,
+                                                                tz: ZoneInfo) -> None:
+    """What the recurrence bound relies on: no two firings are closer than `minimum_gap`
+    (in wall time; a daylight-saving jump may bring two instants an hour closer)."""
+    try:
+        trigger = Trigger(cron=expr)
+    except WhenError:
+        return  # a date that never exists (31/02)
+    gap = minimum_gap(trigger, now, tz)
+    firings = occurrences_between(trigger, now, now + timedelta(days=20), tz, limit=200)
+    closest = min((b - a for a, b in pairwise(firings)), default=None)
+    if closest is None:
+        return
+    assert gap is not None
+    slack = timedelta(0) if tz is UTC else timedelta(hours=1)
+    assert closest >= gap - slack, (expr, closest, gap)
+
+
+@sized(200)
+@given(when=phrase(WHEN_WORDS), message=hostile_text(), sep=st.sampled_from([":", " : ", "::"]))
 def test_split_when_message_raises_only_when_error(when: str, message: str, sep: str) -> None:
     text = when + sep + message
     try:

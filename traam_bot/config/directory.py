@@ -8,7 +8,14 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from traam_bot.config.files import ConfigError, Strict, check_user_id, format_error, read_yaml
+from traam_bot.config.files import (
+    ConfigError,
+    Strict,
+    check_keys,
+    check_user_id,
+    format_error,
+    read_yaml,
+)
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.text import words
 
@@ -86,6 +93,10 @@ def parse_directory(raw: Any) -> Directory:
     if not isinstance(raw, dict):
         raise ConfigError("l'annuaire doit être un dictionnaire YAML "
                           "(region, year, projects, contacts)")
+    try:
+        check_keys(raw)
+    except ConfigError as err:
+        raise ConfigError(f"annuaire : {err}") from None
     try:
         d = _DirectoryIn.model_validate(raw)
     except ValidationError as exc:

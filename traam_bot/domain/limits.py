@@ -91,7 +91,10 @@ def minimum_gap(trigger: Trigger, start: datetime, tz: ZoneInfo) -> timedelta | 
 
 
 def _matching_days(spec: Spec, first: date) -> Iterator[date]:
-    day, end = first, first + timedelta(days=HORIZON_DAYS)
+    """The days the rule fires on, over the horizon; over two weeks for a rule that names
+    no day of the month and no month (its days come back every week)."""
+    weekly = len(spec.days) == 31 and len(spec.months) == 12
+    day, end = first, first + timedelta(days=15 if weekly else HORIZON_DAYS)
     while day <= end:
         if spec.matches(day):
             yield day
