@@ -127,6 +127,14 @@ async def test_reminders_with_dates_out_of_bounds_get_an_answer(bot: Bot, when: 
     assert await reminders(bot) == []
 
 
+@pytest.mark.parametrize("when", ["dans 10 jours", "dans 3 semaines", "le 05/01 à 9h",
+                                  "dans 999 heures"])
+def test_a_delay_may_not_leave_the_years_in_bounds(when: str) -> None:
+    late = datetime(2100, 12, 30, 12, tzinfo=UTC)
+    with pytest.raises(WhenError, match="^Année 2101 hors limites : les dates vont de 2000"):
+        parse_when(when, late, PARIS)
+
+
 def test_the_last_day_in_bounds_still_parses() -> None:
     late = datetime(2099, 12, 1, 9, tzinfo=UTC)
     trigger = parse_when("le 31/12/2100 à 23h59", late, PARIS)

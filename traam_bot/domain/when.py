@@ -78,7 +78,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> Trigger:
     if raw.startswith("cron"):
         return Trigger(cron=raw[4:].strip(" \"'<>`"))
     if raw.startswith("dans "):
-        return _parse_delay(text, raw, now, tz)
+        return _within_years(_parse_delay(text, raw, now, tz), tz, _EX_DELAY)
     match = _TIME_AT_END.match(raw)
     if match is None:
         raise _not_understood(text, raw)
@@ -254,7 +254,16 @@ def _one_off(moment: datetime, now: datetime, tz: ZoneInfo) -> Trigger:
         raise when_error(f"Cette date est déjà passée : {format_datetime(moment, tz)}", _EX_SOON)
     if moment > now.astimezone(UTC) + timedelta(days=HORIZON_DAYS):
         raise when_error("Date trop lointaine : 5 ans au plus", _EX_ONCE)
-    return Trigger(at=moment)
+    return _within_years(Trigger(at=moment), tz, _EX_ONCE)
+
+
+def _within_years(trigger: Trigger, tz: ZoneInfo, example: str) -> Trigger:
+    """A one-off trigger whose local date is within MIN_YEAR..MAX_YEAR (a delay counted
+    from the last years of the range could leave it)."""
+    problem = year_error(trigger.at.astimezone(tz).year) if trigger.at is not None else None
+    if problem is not None:
+        raise when_error(problem, example)
+    return trigger
 
 
 # --------------------------------------------------------------------------- splitting
