@@ -131,7 +131,7 @@ async def test_reminders_with_dates_out_of_bounds_get_an_answer(bot: Bot, when: 
                                   "dans 999 heures"])
 def test_a_delay_may_not_leave_the_years_in_bounds(when: str) -> None:
     late = datetime(2100, 12, 30, 12, tzinfo=UTC)
-    with pytest.raises(WhenError, match="^Année 2101 hors limites : les dates vont de 2000"):
+    with pytest.raises(WhenError, match=r"^Année 2101 hors limites : les dates vont de 2000"):
         parse_when(when, late, PARIS)
 
 
