@@ -223,6 +223,35 @@ def test_wrong_types_and_values_are_refused_with_their_path(
     assert message.startswith(f"{path} :"), message
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    (minimal(directory="traam\x00.yaml"), "directory : texte illisible"),
+    (with_matrix(store_path="data/\ud800"), "matrix.store_path : texte illisible"),
+    (with_matrix(homeserver="http://\ud800"), "matrix.homeserver : texte illisible"),
+    (minimal(admins=["@a:b", "\x00"]), "admins.1 : texte illisible"),
+    (minimal(**{"\ud800": 1}), "clé illisible (caractère nul ou invalide) : « \ufffd »"),
+])
+def test_nul_and_lone_surrogates_are_refused_with_their_path(raw: dict[str, Any],
+                                                             expected: str) -> None:
+    assert refused(raw).startswith(expected)
+
+
+def test_an_unreadable_environment_variable_is_refused_by_name() -> None:
+    message = refused(with_matrix(password=None), {"TRAAM_BOT_PASSWORD": "mot\udcffpasse"})
+    assert message.startswith("matrix.password : texte illisible")
+
+
+def test_pydantic_reasons_are_said_in_french() -> None:
+    assert refused(minimal(limits={"min_interval_minutes": "60"})) == (
+        "limits.min_interval_minutes : type incorrect (nombre entier attendu)")
+    assert refused(minimal(limits={"min_interval_minutes": 0})) == (
+        "limits.min_interval_minutes : doit valoir au moins 1")
+    assert refused(minimal(outbox={"max_age_hours": 10_000})) == (
+        "outbox.max_age_hours : doit valoir au plus 720")
+    assert refused(minimal(admins=[3])) == "admins.0 : type incorrect (texte attendu)"
+    assert refused(minimal(limits=[1])) == (
+        "limits : type incorrect (dictionnaire attendu (clé: valeur))")
+
+
 @pytest.mark.parametrize(
     ("raw", "path", "bad"),
     [

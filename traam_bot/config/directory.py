@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from traam_bot.config.files import (
     ConfigError,
     Strict,
-    check_keys,
+    check_text,
     check_user_id,
     format_error,
     read_yaml,
@@ -94,7 +94,7 @@ def parse_directory(raw: Any) -> Directory:
         raise ConfigError("l'annuaire doit être un dictionnaire YAML "
                           "(region, year, projects, contacts)")
     try:
-        check_keys(raw)
+        check_text(raw)
     except ConfigError as err:
         raise ConfigError(f"annuaire : {err}") from None
     try:

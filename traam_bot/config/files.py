@@ -23,13 +23,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-def check_path(value: str) -> str:
-    """A path or URL the system can open: no NUL character."""
-    if "\x00" in value:
-        raise ValueError("caractère nul interdit dans un chemin")
-    return value
-
-
 def check_user_id(value: str) -> str:
     if not USER_ID.match(value):
         raise ValueError(f"identifiant Matrix invalide « {value} » (attendu : @nom:serveur)")
@@ -37,7 +30,7 @@ def check_user_id(value: str) -> str:
 
 
 _PLAIN_KEY = re.compile(r"[\w-]{1,60}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 # pydantic's reasons, in French ({…}: the error's context, e.g. the bound)
 _REASONS = {
     "string_type": "texte attendu",
@@ -72,15 +65,19 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return ".".join(shown) or "(racine)"
 
 
-def check_keys(raw: Any, where: tuple[Any, ...] = ()) -> None:
-    """ConfigError naming a key YAML can read but no one can write back (a lone surrogate
-    escape), which validation could only report at the document's root."""
+def check_text(raw: Any, where: tuple[Any, ...] = ()) -> None:
+    """ConfigError for what YAML (an escape) or the environment can carry but nothing
+    downstream can use — a NUL character, a lone surrogate — in a key or a value, named by
+    its path (validation could not even report it)."""
     items = raw.items() if isinstance(raw, dict) else enumerate(raw) if isinstance(
         raw, list) else ()
     for key, value in items:
-        if isinstance(key, str) and _SURROGATE.search(key):
-            raise ConfigError(f"clé illisible (caractère invalide) : {key_path((*where, key))}")
-        check_keys(value, (*where, key))
+        path = (*where, key)
+        if isinstance(key, str) and _UNUSABLE.search(key):
+            raise ConfigError(f"clé illisible (caractère nul ou invalide) : {key_path(path)}")
+        if isinstance(value, str) and _UNUSABLE.search(value):
+            raise ConfigError(f"{key_path(path)} : texte illisible (caractère nul ou invalide)")
+        check_text(value, path)
 
 
 def format_error(err: ValidationError) -> str:
@@ -92,7 +89,9 @@ def format_error(err: ValidationError) -> str:
     if kind == "missing":
         return f"clé obligatoire manquante : {path}"
     reason = _REASONS.get(kind)
-    msg = (reason.format(**first.get("ctx", {})) if reason is not None
+    bounds = {k: int(v) if isinstance(v, float) and v.is_integer() else v
+              for k, v in first.get("ctx", {}).items()}  # "720", not "720.0"
+    msg = (reason.format(**bounds) if reason is not None
            else first["msg"].removeprefix("Value error, "))
     if not first["loc"] and kind == "value_error":
         return msg  # a whole-document check: the message names its own path

@@ -14,8 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from traam_bot.config.files import (
     ConfigError,
     Strict,
-    check_keys,
-    check_path,
+    check_text,
     check_user_id,
     format_error,
     read_yaml,
@@ -56,11 +55,6 @@ class MatrixSettings(Strict):
     def _uid(cls, v: str) -> str:
         return check_user_id(v)
 
-    @field_validator("store_path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return check_path(v)
-
     @field_validator("password", "access_token", "recovery_key")
     @classmethod
     def _not_placeholder(cls, v: str | None) -> str | None:
@@ -84,11 +78,6 @@ class MatrixSettings(Strict):
 
 class DatabaseSettings(Strict):
     url: str = "sqlite+aiosqlite:///data/traam.db"
-
-    @field_validator("url")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return check_path(v)
 
 
 class OutboxSettings(Strict):
@@ -131,11 +120,6 @@ class Settings(Strict):
     @classmethod
     def _ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(check_user_id(u) for u in v)
-
-    @field_validator("directory")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return check_path(v)
 
     @field_validator("timezone")
     @classmethod
@@ -181,13 +165,13 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
     env = dict(os.environ) if env is None else env
     if not isinstance(raw, dict):
         raise ConfigError("la configuration doit être un dictionnaire YAML (clé: valeur)")
-    check_keys(raw)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
             if not isinstance(data.get(section, {}), dict):
                 continue  # validation reports the malformed section
             data.setdefault(section, {})[key] = env[var]
+    check_text(data)  # the file and the environment together
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
