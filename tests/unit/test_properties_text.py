@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -36,6 +37,9 @@ from traam_bot.domain.updates import (
     point_text,
     split_dm_point,
 )
+
+# unidecode warns about the lone surrogates fed on purpose (the bot replaces them first)
+pytestmark = pytest.mark.filterwarnings("ignore:Surrogate character:RuntimeWarning")
 
 PARIS = ZoneInfo("Europe/Paris")
 INDEX = ProjectIndex(SEED_PROJECTS)
