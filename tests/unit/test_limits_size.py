@@ -63,7 +63,13 @@ async def test_projets_with_60_kb_of_words_gets_an_answer_that_fits(bot: Bot, ar
 async def test_projets_with_too_many_words_says_the_limit(bot: Bot) -> None:
     rows = await send(bot, "!projets " + words_of(SIXTY_KB))
     assert "Trop de mots dans la recherche" in said(rows)
-    assert "20 au maximum" in said(rows)
+    assert "pour 30 au maximum" in said(rows)
+
+
+async def test_a_theme_pasted_whole_finds_its_project(bot: Bot) -> None:
+    theme = ("Les intelligences artificielles en lettres : quels usages ? Quelles plus-values "
+             "pédagogiques ? Quels points de vigilance ?")
+    assert "besancon-lettres-ia" in said(await send(bot, f"!projet {theme}"))
 
 
 async def test_a_repeated_filter_word_still_finds_its_projects(bot: Bot) -> None:

@@ -20,7 +20,7 @@ MAX_TEXT_CHARS = 4000  # any text the bot stores: updates, reminders
 MIN_YEAR, MAX_YEAR = 2000, 2100  # any date a user gives
 MAX_WHEN_CHARS = 200  # a `<quand>`: "chaque lundi à 9h", a cron expression…
 MAX_NUMBER_DIGITS = 9  # any number a user gives ("dans 999999999 jours" is the longest)
-MAX_SEARCH_WORDS = 20  # distinct words of a project or contact search
+MAX_SEARCH_WORDS = 30  # distinct words of a project or contact search (a theme pasted whole fits)
 MAX_QUESTION_CHARS = 500  # a free-text question (its words are matched one by one, fuzzily)
 ECHO_CHARS = 80  # user text quoted back in an answer (« … ») is shortened to this
 
