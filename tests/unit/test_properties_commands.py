@@ -45,7 +45,7 @@ SEPARATORS = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "\u3000", " \n ",
 # ------------------------------------------------------------------ the splitter
 
 
-@sized(1000)
+@sized(700)
 @given(prefix=PREFIXES, text=french_or_hostile(NAMES + ARGUMENT_WORDS))
 @example(prefix="!", text="!projets\tdijon")
 @example(prefix="!", text="!projets\u00a0dijon")
@@ -65,7 +65,7 @@ def test_split_command_finds_one_word_then_its_arguments(prefix: str, text: str)
     assert rest.split() == (name + " " + args).split()
 
 
-@sized(300)
+@sized(200)
 @given(prefix=PREFIXES, name=st.sampled_from(NAMES) | hostile_text(), sep=SEPARATORS,
        args=hostile_text())
 def test_a_command_name_followed_by_any_space_is_found(prefix: str, name: str, sep: str,
@@ -77,7 +77,7 @@ def test_a_command_name_followed_by_any_space_is_found(prefix: str, name: str, s
     REGISTRY.find(name)  # any name: looked up without raising
 
 
-@sized(300)
+@sized(200)
 @given(group=st.sampled_from([s for s in REGISTRY.specs if s.subcommands]),
        args=french_or_hostile(ARGUMENT_WORDS), is_direct=st.booleans())
 def test_subcommands_resolve_or_say_why_in_french(group, args: str, is_direct: bool) -> None:
@@ -121,7 +121,7 @@ async def _answer(bot: Bot, body: str, room: FakeRoom, sender: str) -> list:
     return rows
 
 
-@sized(150)
+@sized(100)
 @given(name=st.sampled_from(NAMES) | hostile_text(), sep=SEPARATORS,
        args=french_or_hostile(ARGUMENT_WORDS), room=st.sampled_from(ROOMS),
        sender=st.sampled_from([ALICE, COORD, REFERENT]), prefixed=st.booleans())

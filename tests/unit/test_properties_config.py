@@ -105,7 +105,7 @@ ENV = st.dictionaries(st.sampled_from(["TRAAM_BOT_PASSWORD", "TRAAM_BOT_ACCESS_T
                       hostile_text(), max_size=2)
 
 
-@sized(600)
+@sized(400)
 @given(data=st.data())
 @example(data=None)  # a directory path with a NUL character once raised ValueError
 def test_settings_one_change_away_from_valid(data: st.DataObject | None) -> None:
@@ -141,7 +141,7 @@ def test_environment_overrides_are_validated_too(env: dict[str, str], database: 
         assert result.matrix.password == env["TRAAM_BOT_PASSWORD"]
 
 
-@sized(300)
+@sized(200)
 @given(data=st.data())
 def test_directory_one_change_away_from_valid(data: st.DataObject) -> None:
     raw, path, action = _mutated(VALID_DIRECTORY, data)
@@ -156,7 +156,7 @@ def test_directory_one_change_away_from_valid(data: st.DataObject) -> None:
     assert isinstance(result, Directory)
 
 
-@sized(300)
+@sized(200)
 @given(raw=TREES)
 def test_any_tree_is_settings_or_a_config_error(raw: Any) -> None:
     for parse in (lambda r: parse_settings(r, BASE, {}), parse_directory,
@@ -177,7 +177,7 @@ YAML_PIECES = st.sampled_from([
 ])
 
 
-@sized(500)
+@sized(300)
 @given(lines=st.lists(st.one_of(YAML_PIECES, hostile_text()), max_size=8))
 def test_any_text_read_as_yaml_is_refused_cleanly(lines: list[str]) -> None:
     text = "\n".join(lines)

@@ -66,7 +66,7 @@ def assert_french(message: str) -> None:
 # ------------------------------------------------------------------ questions
 
 
-@sized(1000)
+@sized(600)
 @given(text=french_or_hostile(QUESTION_WORDS))
 @example(text="\u202equi est la référente ?\u202c")
 @example(text="@room @traam-bot:localhost projets ?")
@@ -84,7 +84,7 @@ def test_classify_never_raises_and_answers_something_usable(text: str) -> None:
 # ------------------------------------------------------------------ updates
 
 
-@sized(1000)
+@sized(700)
 @given(text=french_or_hostile(UPDATE_WORDS))
 @example(text="Fait : œuvre\nÀ faire : ﬁn\n• Blocage : ¼")
 @example(text="\u202eBlocage : rien\u202c")
@@ -98,7 +98,7 @@ def test_sections_never_raise_and_come_from_the_text(text: str) -> None:
         is_blocker_line(line)
 
 
-@sized(200)
+@sized(150)
 @given(text=french_or_hostile(UPDATE_WORDS), prefix=st.sampled_from(["!", "?", "traam!"]))
 def test_update_text_is_stored_or_refused_in_french(text: str, prefix: str) -> None:
     try:
@@ -121,7 +121,7 @@ def test_update_text_bound_is_exact(text: str) -> None:
         assert len(text) <= MAX_TEXT_CHARS
 
 
-@sized(200)
+@sized(150)
 @given(body=french_or_hostile(UPDATE_WORDS), in_dm=st.booleans())
 def test_point_text_and_dm_split_never_raise(body: str, in_dm: bool) -> None:
     point_text(body, "!", POINT_NAMES, in_dm)
@@ -130,7 +130,7 @@ def test_point_text_and_dm_split_never_raise(body: str, in_dm: bool) -> None:
         assert all(p and p == p.strip() for p in parts)
 
 
-@sized(300)
+@sized(200)
 @given(args=french_or_hostile(UPDATE_WORDS),
        date=st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(0, 9999)))
 @example(args="nsi", date=(1, 1, 1))
@@ -176,7 +176,7 @@ def _event_bytes(message: Reply) -> int:
     return len(json.dumps(content, separators=(",", ":")).encode())
 
 
-@sized(150)
+@sized(100)
 @given(blocks=st.lists(_BLOCK, max_size=5), extra=st.integers(200, 20_000))
 def test_every_rendered_message_fits_its_limit(blocks: list[tuple[str, list, int]],
                                                extra: int) -> None:
@@ -192,7 +192,7 @@ def test_every_rendered_message_fits_its_limit(blocks: list[tuple[str, list, int
         " ", "")
 
 
-@sized(150)
+@sized(100)
 @given(plain=_TEXT, html=_TEXT, repeat=st.sampled_from([1, 3, 100, 1000, 3000]),
        extra=st.integers(24, 5000))
 @example(plain="😀", html="", repeat=8000, extra=0)

@@ -63,7 +63,7 @@ def assert_schedulable(trigger: Trigger, now: datetime, tz: ZoneInfo) -> None:
     assert Trigger.from_json(trigger.to_json()) == trigger
 
 
-@sized(1000)
+@sized(700)
 @given(text=french_or_hostile(WHEN_WORDS), now=NOWS, tz=TIMEZONES)
 @example(text="le 01/01/0001 à 9h", now=datetime(2025, 12, 1, tzinfo=UTC),
          tz=ZoneInfo("Europe/Paris"))
@@ -86,7 +86,7 @@ def test_parse_when_raises_only_when_error(text: str, now: datetime, tz: ZoneInf
     assert_schedulable(trigger, now, tz)
 
 
-@sized(300)
+@sized(200)
 @given(fields=st.lists(CRON_FIELD, min_size=0, max_size=7), quote=st.sampled_from(['"', "'", ""]),
        now=NOWS, tz=TIMEZONES)
 @example(fields=["*", "*", "31", "2", "*"], quote='"', now=datetime(2025, 12, 1, tzinfo=UTC),
@@ -117,7 +117,7 @@ VALID_CRON = st.tuples(_cron_field(0, 59), _cron_field(0, 23), _cron_field(1, 31
                        _cron_field(1, 12), _cron_field(0, 7)).map(" ".join)
 
 
-@sized(200)
+@sized(120)
 @given(expr=VALID_CRON, now=NOWS, tz=st.sampled_from([UTC, ZoneInfo("Europe/Paris")]))
 @example(expr="0,59 0,23 1,31 * *", now=datetime(2025, 12, 1, tzinfo=UTC), tz=UTC)
 @example(expr="0 0,23 * * 1", now=datetime(2025, 12, 1, tzinfo=UTC), tz=UTC)
@@ -139,7 +139,7 @@ def test_minimum_gap_never_overstates_the_gap_between_firings(expr: str, now: da
     assert closest >= gap - slack, (expr, closest, gap)
 
 
-@sized(200)
+@sized(150)
 @given(when=phrase(WHEN_WORDS), message=hostile_text(), sep=st.sampled_from([":", " : ", "::"]))
 def test_split_when_message_raises_only_when_error(when: str, message: str, sep: str) -> None:
     text = when + sep + message
