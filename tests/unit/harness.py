@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from traam_bot.app import build_services
 from traam_bot.commands.dispatcher import Dispatcher
@@ -90,11 +91,13 @@ class Bot:
             return [(u.event_id, u.text) for u in await uow.updates.list([project_id])]
 
 
-def settings_for(tmp_path: Path, prefix: str = "!"):  # type: ignore[no-untyped-def]
+def settings_for(tmp_path: Path, prefix: str = "!",  # type: ignore[no-untyped-def]
+                 extra: dict[str, Any] | None = None):
+    """The test bot's settings; `extra` adds or replaces top-level keys (e.g. `limits`)."""
     return parse_settings(
         {"matrix": {"homeserver": "http://127.0.0.1:8008", "user_id": "@traam-bot:localhost",
                     "password": "secret-de-test"},
-         "admins": [COORD], "referents": [REFERENT], "command_prefix": prefix},
+         "admins": [COORD], "referents": [REFERENT], "command_prefix": prefix, **(extra or {})},
         tmp_path, env={},
     )
 
@@ -114,10 +117,12 @@ _DATABASES = itertools.count()
 
 @asynccontextmanager
 async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
-                   clock: Callable[[], datetime] = lambda: NOW, *,
+                   clock: Callable[[], datetime] = lambda: NOW,
+                   settings: dict[str, Any] | None = None, *,
                    file: Path | None = None,
                    busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncIterator[Bot]:
-    """`file`: a copy of the template at that path instead of a memory database."""
+    """`settings`: bot.yaml keys over the defaults; `file`: a copy of the template at that
+    path instead of a memory database."""
     # A memdb database whose name starts with "/" is shared by every connection that names
     # it, with ordinary locking, and lives as long as one connection holds it: the
     # keeper, loaded from the migrated template, holds it for the test's whole length.
@@ -131,7 +136,7 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
         shutil.copyfile(template, file)
         db = Database(f"sqlite+aiosqlite:///{file}", busy_timeout_ms=busy_timeout_ms)
     units = UnitsOfWork(db)
-    settings = settings_for(tmp_path, prefix)
+    validated = settings_for(tmp_path, prefix, settings)
     timers = RecordingTimers()
     bot_rooms: dict[str, FakeRoom] = {}
     try:
@@ -140,7 +145,7 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
                 load_directory(REPO / "config" / "traam.yaml"))
         assert len(report.added) == 8
         services = await build_services(
-            settings, units, timers,
+            validated, units, timers,
             is_member=lambda room_id, user: (room_id in bot_rooms
                                              and bot_rooms[room_id].is_member(user)),
             room_label=lambda room_id: room_id, clock=clock)

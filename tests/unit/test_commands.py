@@ -150,6 +150,12 @@ async def test_projets_filters(router: Bot, args: str, expected: list[str]) -> N
     assert reply.plain.startswith(f"{n} projet{'s' if n > 1 else ''} ")
 
 
+@pytest.mark.parametrize("separator", ["\t", "\u00a0", "\u202f", "\n", "\u3000"])
+async def test_any_space_after_the_command_name_separates_it(router: Bot, separator: str) -> None:
+    reply = await answer(router, f"!projets{separator}dijon")
+    assert listed_ids(reply) == ["dijon-eps-explicite", "dijon-technologie-projet"]
+
+
 async def test_projets_besancon_lists_four(router: Bot) -> None:
     reply = await answer(router, "!projets besancon")
     assert reply.plain.startswith("4 projets pour « besancon » :")

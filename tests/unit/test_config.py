@@ -73,6 +73,8 @@ def test_minimal_config_gets_every_default() -> None:
     assert s.allowed_servers is None
     assert s.servers == ("localhost",)
     assert s.command_prefix == "!"
+    assert s.limits.min_interval_minutes == 60
+    assert s.limits.reminders_per_room == 20
 
 
 def test_allowed_servers_default_to_the_bots_own_server() -> None:
@@ -116,6 +118,12 @@ def test_explicit_values_are_kept() -> None:
     assert s.servers == ("localhost", "agent.tchap.gouv.fr")
     assert s.command_prefix == "?"
     assert s.directory == str(BASE / "annuaire" / "traam.yaml")
+
+
+def test_limits_are_kept() -> None:
+    s = parse(minimal(limits={"min_interval_minutes": 15, "reminders_per_room": 3}))
+    assert (s.limits.min_interval_minutes, s.limits.reminders_per_room) == (15, 3)
+    assert parse(minimal(limits={"reminders_per_room": 3})).limits.min_interval_minutes == 60
 
 
 def test_homeserver_trailing_slash_is_dropped() -> None:
@@ -194,6 +202,13 @@ def test_load_settings_resolves_from_the_file_folder(tmp_path: Path) -> None:
         (minimal(databse={"url": "sqlite+aiosqlite:///x.db"}), "databse"),
         ({"matrix": {**MATRIX, "passwrod": "x"}}, "matrix.passwrod"),
         (minimal(database={"url": "sqlite+aiosqlite:///x.db", "pool": 5}), "database.pool"),
+        (minimal(limits={"min_interval": 30}), "limits.min_interval"),
+        (minimal(limits={"reminders_per_room": 5, "per_user": 2}), "limits.per_user"),
+        (minimal(limit={"reminders_per_room": 5}), "limit"),
+        (minimal(**{"": 1}), "« »"),
+        ({"matrix": {**MATRIX, "pass word": "x"}}, "matrix.« pass word »"),
+        (minimal(**{"x" * 100: 1}), "« " + "x" * 40 + "… »"),
+        (minimal(limits={7: 1}), "limits.7"),
     ],
 )
 def test_unknown_keys_are_refused_with_their_path(raw: dict[str, Any], path: str) -> None:
@@ -217,6 +232,15 @@ def test_unknown_keys_are_refused_with_their_path(raw: dict[str, Any], path: str
         ({"matrix": {**MATRIX, "store_path": ["a"]}}, "matrix.store_path"),
         (minimal(timezone="Europe/Dijon"), "timezone"),
         (with_matrix(homeserver="matrix.example.org"), "matrix.homeserver"),
+        (minimal(limits=60), "limits"),
+        (minimal(limits={"min_interval_minutes": "60"}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": 1.5}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": True}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": 0}), "limits.min_interval_minutes"),
+        (minimal(limits={"min_interval_minutes": -5}), "limits.min_interval_minutes"),
+        (minimal(limits={"reminders_per_room": None}), "limits.reminders_per_room"),
+        (minimal(limits={"reminders_per_room": [20]}), "limits.reminders_per_room"),
+        (minimal(limits={"reminders_per_room": 0}), "limits.reminders_per_room"),
     ],
 )
 def test_wrong_types_and_values_are_refused_with_their_path(
@@ -224,6 +248,35 @@ def test_wrong_types_and_values_are_refused_with_their_path(
 ) -> None:
     message = refused(raw)
     assert message.startswith(f"{path} :"), message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (minimal(directory="traam\x00.yaml"), "directory : texte illisible"),
+    (with_matrix(store_path="data/\ud800"), "matrix.store_path : texte illisible"),
+    (with_matrix(homeserver="http://\ud800"), "matrix.homeserver : texte illisible"),
+    (minimal(admins=["@a:b", "\x00"]), "admins.1 : texte illisible"),
+    (minimal(**{"\ud800": 1}), "clé illisible (caractère nul ou invalide) : « \ufffd »"),
+])
+def test_nul_and_lone_surrogates_are_refused_with_their_path(raw: dict[str, Any],
+                                                             expected: str) -> None:
+    assert refused(raw).startswith(expected)
+
+
+def test_an_unreadable_environment_variable_is_refused_by_name() -> None:
+    message = refused(with_matrix(password=None), {"TRAAM_BOT_PASSWORD": "mot\udcffpasse"})
+    assert message.startswith("matrix.password : texte illisible")
+
+
+def test_pydantic_reasons_are_said_in_french() -> None:
+    assert refused(minimal(limits={"min_interval_minutes": "60"})) == (
+        "limits.min_interval_minutes : type incorrect (nombre entier attendu)")
+    assert refused(minimal(limits={"min_interval_minutes": 0})) == (
+        "limits.min_interval_minutes : doit valoir au moins 1")
+    assert refused(minimal(outbox={"max_age_hours": 10_000})) == (
+        "outbox.max_age_hours : doit valoir au plus 720")
+    assert refused(minimal(admins=[3])) == "admins.0 : type incorrect (texte attendu)"
+    assert refused(minimal(limits=[1])) == (
+        "limits : type incorrect (dictionnaire attendu (clé: valeur))")
 
 
 @pytest.mark.parametrize(
@@ -383,6 +436,7 @@ def test_committed_example_is_accepted_with_the_password_from_environment() -> N
     assert s.timezone == "Europe/Paris"
     assert s.command_prefix == "!"
     assert s.http is None  # commented out: no listener unless the operator asks
+    assert (s.limits.min_interval_minutes, s.limits.reminders_per_room) == (60, 20)
     # the directory it points to is the committed one, and it loads
     assert len(load_directory(s.directory).projects) == 6
 

@@ -9,12 +9,14 @@ import pytest
 
 from traam_bot.domain.model import Reply
 from traam_bot.domain.render import (
+    CONTENT_OVERHEAD,
     MAX_MESSAGE_BYTES,
     B,
     Code,
     Doc,
     I,
     Segment,
+    content_size,
     esc,
     neutralise,
     text_reply,
@@ -185,18 +187,28 @@ def test_split_keeps_mixed_blocks_in_order_with_a_custom_limit() -> None:
     for i in range(50):
         doc.item(f"projet {i}")
         doc.quote(f"mise à jour {i}\nsuite {i}")
-    reply = doc.reply(limit=500)
+    limit = CONTENT_OVERHEAD + 500
+    reply = doc.reply(limit=limit)
     messages = reply.messages()
     assert len(messages) > 5
     for m in messages:
-        assert len(m.plain.encode()) + len(m.html.encode()) < 500
+        assert content_size(m.plain, m.html) <= limit
     joined = "\n".join(m.plain for m in messages)
     positions = [joined.index(f"projet {i}\n") for i in range(50)]
     assert positions == sorted(positions)
     assert joined.count("mise à jour 7\n") == 1
 
 
-def test_a_block_larger_than_the_limit_goes_alone_not_lost() -> None:
-    big = "x" * 1000
-    reply = Doc().para("avant").para(big).para("après").reply(limit=300)
-    assert [m.plain for m in reply.messages()] == ["avant", big, "après"]
+def test_a_block_larger_than_the_limit_is_cut_in_order_nothing_lost() -> None:
+    big = " ".join(f"mot{i:04d}" for i in range(300))  # 2,399 characters
+    limit = CONTENT_OVERHEAD + 300
+    reply = Doc().para("avant").para(B(big)).para("après").reply(limit=limit)
+    plains = [m.plain for m in reply.messages()]
+    assert len(plains) > 5
+    # blocks of one message are joined by line breaks (the big one has none)
+    assert "".join(plains).replace("\n", "") == "avant" + big + "après"
+    pieces = "\n".join(plains).split("\n")[1:-1]
+    assert all(p.endswith(" ") for p in pieces[:-1])  # cut after a space, not inside a word
+    for m in reply.messages():
+        assert content_size(m.plain, m.html) <= limit
+        assert m.html.startswith("<p>") and m.html.endswith("</p>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from traam_bot.domain.text import academie_label, plural, shorten
+from traam_bot.domain.text import academie_label, plural, shorten, storable
 
 
 @pytest.mark.parametrize(("academie", "expected"), [
@@ -39,3 +39,13 @@ def test_shorten_cuts_at_the_last_space_before_the_limit(text: str, limit: int,
 def test_plural_is_singular_below_two(n: int, expected: str) -> None:
     assert plural(n, "projet") == expected
     assert plural(n, "travail", "travaux").endswith("travail" if n < 2 else "travaux")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("séance 2 😀", "séance 2 😀"),
+    ("a\x00b", "a\ufffdb"),
+    ("\ud800 Fait : x \udfff", "\ufffd Fait : x \ufffd"),
+])
+def test_storable_replaces_what_no_database_takes(text: str, expected: str) -> None:
+    assert storable(text) == expected
+    storable(text).encode("utf-8")  # never raises

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from traam_bot.domain.limits import MAX_TEXT_CHARS
 from traam_bot.domain.model import Project, Section, Update
 from traam_bot.domain.render import MAX_MESSAGE_BYTES, Doc
 from traam_bot.domain.updates import (
-    MAX_UPDATE_CHARS,
     POINT_NAMES,
     BilanArgs,
     UpdateTextError,
@@ -131,8 +131,8 @@ def test_check_update_text_empty(text: str) -> None:
 
 
 def test_check_update_text_at_the_limit_is_kept_stripped() -> None:
-    text = "é" * MAX_UPDATE_CHARS
-    assert MAX_UPDATE_CHARS == 4000
+    text = "é" * MAX_TEXT_CHARS
+    assert MAX_TEXT_CHARS == 4000
     assert check_update_text(text, "!") == text
     assert check_update_text(f"  \n{text}\n  ", "!") == text
 
@@ -141,8 +141,8 @@ def test_check_update_text_over_the_limit() -> None:
     with pytest.raises(UpdateTextError) as exc:
         check_update_text("x" * 4001, "!")
     msg = str(exc.value)
-    assert "4000" in msg
-    assert "4001" in msg
+    assert "4 000 caractères au maximum" in msg
+    assert "4 001 caractères" in msg
     assert "Rien n’a été enregistré" in msg
     assert "!point" in msg
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from traam_bot.commands.registry import Context, Refusal, Registry, UsageError, help_reply
+from traam_bot.domain.limits import (
+    ECHO_CHARS,
+    MAX_QUESTION_CHARS,
+    LimitError,
+    search_words,
+    thousands,
+)
 from traam_bot.domain.model import Contact, Project, Reply
 from traam_bot.domain.questions import classify
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.search import ProjectIndex, match_contacts
-from traam_bot.domain.text import academie_label, plural
+from traam_bot.domain.text import academie_label, plural, shorten
 
 ABOUT = (
     "Les TraAM (travaux académiques mutualisés) sont des projets d’enseignants, pilotés par "
@@ -29,7 +36,7 @@ def register(registry: Registry) -> None:
                       help="liste les projets (filtres : académie, discipline, mots du thème, "
                            "année)", examples=("projets dijon", "projets IA"))
     async def projets(ctx: Context) -> Reply:
-        filters = ctx.args.split()
+        filters = _search(ctx.args)
         index = ctx.services.directory.index
         return projects_reply(index.match(filters), " ".join(filters), index, ctx.prefix)
 
@@ -45,11 +52,24 @@ def register(registry: Registry) -> None:
                       help="les contacts de la DRANE (nom, rôle, courriel)",
                       examples=("contacts référente",))
     async def contacts(ctx: Context) -> Reply:
-        found = match_contacts(ctx.services.directory.contacts, ctx.args.split())
+        found = match_contacts(ctx.services.directory.contacts, _search(ctx.args))
         if not found:
-            return text_reply(f"Aucun contact ne correspond à « {ctx.args} ». "
+            return text_reply(f"Aucun contact ne correspond à « {_echo(ctx.args)} ». "
                               f"Tapez {ctx.prefix}contacts pour les voir tous.")
         return contacts_doc(found).reply()
+
+
+def _search(args: str) -> list[str]:
+    """The distinct words of a search; a usage error past MAX_SEARCH_WORDS."""
+    try:
+        return search_words(args)
+    except LimitError as err:
+        raise UsageError(str(err)) from None
+
+
+def _echo(text: str) -> str:
+    """User text quoted back in an answer: one line, shortened."""
+    return shorten(" ".join(text.split()), ECHO_CHARS)
 
 
 def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
@@ -58,7 +78,7 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
         suggestion = index.suggest(query) if query else None
         return not_found(query, suggestion, prefix).reply()
     head = plural(len(projects), "projet")
-    doc = Doc().para(f"{head} " + (f"pour « {query} » :" if query else ":"))
+    doc = Doc().para(f"{head} " + (f"pour « {_echo(query)} » :" if query else ":"))
     for p in projects:
         doc.item(B(p.discipline), f" — {academie_label(p.academie)} — « {p.theme} » — "
                  f"{p.phase} (", Code(p.id), ")")
@@ -68,6 +88,7 @@ def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
 def require_project(ctx: Context, query: str) -> Project:
     """The project `query` names (id or words); otherwise a Refusal showing `not_found`."""
     index = ctx.services.directory.index
+    query = " ".join(_search(query))
     project = index.find(query)
     if project is None:
         raise Refusal(not_found(query, index.suggest(query), ctx.prefix))
@@ -76,7 +97,7 @@ def require_project(ctx: Context, query: str) -> Project:
 
 def not_found(query: str, suggestion: Project | None, prefix: str) -> Doc:
     """The one reply for an unknown project, with the closest project when there is one."""
-    doc = Doc().para(f"Aucun projet ne correspond à « {query} ».")
+    doc = Doc().para(f"Aucun projet ne correspond à « {_echo(query)} ».")
     if suggestion is not None:
         doc.para("Vouliez-vous dire ", B(f"{suggestion.discipline} ({suggestion.academie})"),
                  " ? ", Code(f"{prefix}projet {suggestion.id}"))
@@ -126,6 +147,12 @@ def answer_question(ctx: Context) -> Reply:
     """Free text in a direct chat or with a mention: projects, contacts, about, or what
     the bot can answer."""
     directory = ctx.services.directory
+    if len(ctx.incoming.body) > MAX_QUESTION_CHARS:
+        return text_reply(
+            f"Votre message est trop long pour que je le comprenne : "
+            f"{thousands(MAX_QUESTION_CHARS)} caractères au plus pour une question. Posez-la "
+            "en quelques mots, par exemple : « Quels sont les projets de l’académie de "
+            "Dijon ? »")
     intent = classify(ctx.incoming.body, directory.index, directory.contacts)
     if intent.kind == "projects":
         query = " ".join(intent.filters)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from traam_bot.commands.router import Router
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.domain.notices import apology, notice_key, withheld_notice
+from traam_bot.domain.text import storable
 from traam_bot.services.container import Services
 from traam_bot.services.units import StoreUnavailable, Units
 
@@ -69,7 +70,7 @@ class Dispatcher:
                     await self.outbox.reply(uow, event.room_id, reply, event,
                                             key=f"event:{event.event_id}", now=now)
             elif isinstance(event, Edit):
-                await self._on_edit(uow, event, room)
+                await self._on_edit(uow, replace(event, body=storable(event.body)), room)
             else:
                 await self.services.updates.apply_redaction(uow, event)
             await uow.state.mark_handled(event.event_id, event.room_id, DONE, now)
@@ -139,4 +140,6 @@ class Dispatcher:
 
 
 def _with_context(event: Incoming, room: RoomView) -> Incoming:
-    return replace(event, is_direct=room.is_direct, sender_name=room.display_name(event.sender))
+    """The message as handlers see it: where it was said, by whom, in storable text."""
+    return replace(event, body=storable(event.body), is_direct=room.is_direct,
+                   sender_name=storable(room.display_name(event.sender)))

@@ -20,9 +20,10 @@ from traam_bot.commands.context import (
     UsageError,
 )
 from traam_bot.commands.subcommands import Subcommands
+from traam_bot.domain.limits import ECHO_CHARS
 from traam_bot.domain.model import Reply
 from traam_bot.domain.render import Code, Doc, text_reply
-from traam_bot.domain.text import fold
+from traam_bot.domain.text import fold, shorten
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,15 @@ async def allowed(spec: CommandSpec, ctx: Context) -> bool:
 
 
 def split_command(text: str, prefix: str) -> tuple[str, str] | None:
-    """"!projets dijon" -> ("projets", "dijon"); None when not a command."""
+    """"!projets dijon" -> ("projets", "dijon"): the name ends at the first space of any
+    kind (tab, line break, no-break space…); None when not a command."""
     if not text.startswith(prefix):
         return None
     rest = text[len(prefix):]
     if not rest or rest[0].isspace():
         return None
-    name, _, args = rest.partition(" ")
-    name, _, more = name.partition("\n")
-    return name, (more + " " + args if more else args).strip()
+    parts = rest.split(maxsplit=1)
+    return parts[0], parts[1].strip() if len(parts) == 2 else ""
 
 
 def refused(title: str, permission: Permission, prefix: str) -> Reply:
@@ -167,8 +168,10 @@ async def run_subcommand(spec: CommandSpec, ctx: Context) -> Reply:
 
 
 def unknown_command(name: str, prefix: str) -> Reply:
-    return text_reply("Commande inconnue : ", Code(prefix + name),
-                      f". Tapez {prefix}aide pour voir les commandes disponibles.")
+    shown = shorten(name, ECHO_CHARS)
+    stop = " " if shown.endswith("…") else ". "
+    return text_reply("Commande inconnue : ", Code(prefix + shown),
+                      f"{stop}Tapez {prefix}aide pour voir les commandes disponibles.")
 
 
 def _aliases(*groups: list[str]) -> str:

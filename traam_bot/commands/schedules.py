@@ -7,12 +7,14 @@ with which arguments is checked by the registry before a handler runs.
 from __future__ import annotations
 
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
+from traam_bot.domain.limits import LimitError, check_interval, check_room_cap, text_error
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.records import PAUSED, Schedule
 from traam_bot.domain.render import B, Doc, I, text_reply
 from traam_bot.domain.text import fold, format_datetime
-from traam_bot.domain.triggers import WhenError
+from traam_bot.domain.triggers import Trigger, WhenError
 from traam_bot.domain.when import parse_when, split_when_message
+from traam_bot.services.digests import trigger_for
 
 DIGEST_FREQUENCIES = {"quotidien": "quotidien", "quotidienne": "quotidien", "jour": "quotidien",
                       "hebdo": "hebdo", "hebdomadaire": "hebdo", "semaine": "hebdo"}
@@ -24,10 +26,23 @@ def _next(ctx: Context, schedule: Schedule) -> str:
     return f"prochain envoi : {format_datetime(schedule.next_run, ctx.services.settings.tz)}"
 
 
-def _parse(ctx: Context, when: str):
+def _parse(ctx: Context, when: str) -> Trigger:
     try:
-        return parse_when(when, ctx.now, ctx.services.settings.tz)
+        trigger = parse_when(when, ctx.now, ctx.services.settings.tz)
     except WhenError as err:
+        raise UsageError(str(err)) from None
+    _check_interval(ctx, trigger)
+    return trigger
+
+
+def _check_interval(ctx: Context, trigger: Trigger) -> None:
+    """limits.min_interval_minutes between two firings, for everyone but admins."""
+    settings = ctx.services.settings
+    if ctx.sender in settings.admins:
+        return
+    try:
+        check_interval(trigger, settings.limits.min_interval_minutes, ctx.now, settings.tz)
+    except LimitError as err:
         raise UsageError(str(err)) from None
 
 
@@ -37,7 +52,18 @@ async def _rappel_add(ctx: Context) -> Reply:
         when, message = split_when_message(ctx.args)
     except WhenError as err:
         raise UsageError(str(err)) from None
+    problem = text_error(message, "Message du rappel trop long",
+                         "Raccourcissez-le, ou découpez-le en plusieurs rappels.")
+    if problem is not None:
+        raise UsageError(problem)
     trigger = _parse(ctx, when)
+    # the room's reminders as !rappel liste shows them (active, or paused while the bot is out)
+    existing = await ctx.uow.schedules.find(kind="reminder", room_id=ctx.incoming.room_id)
+    try:
+        check_room_cap(len(existing), ctx.services.settings.limits.reminders_per_room,
+                       ctx.prefix)
+    except LimitError as err:
+        raise Refusal(str(err)) from None
     may_ping = "@room" in message and await ctx.room.can_notify_room(ctx.sender)
     schedule = await ctx.services.schedules.add(
         ctx.uow, kind="reminder", room_id=ctx.incoming.room_id, owner=ctx.sender,
@@ -74,7 +100,8 @@ async def _rappel_delete(ctx: Context) -> Reply:
     arg = ctx.args
     reminders = await ctx.uow.schedules.find(kind="reminder",
                                                        room_id=ctx.incoming.room_id)
-    if not arg.isdigit() or not 1 <= int(arg) <= len(reminders):
+    if not (arg.isascii() and arg.isdigit() and len(arg) <= 6
+            and 1 <= int(arg) <= len(reminders)):
         raise UsageError(f"Numéro de rappel attendu, entre 1 et {len(reminders)} "
                          f"(voir {ctx.prefix}rappel liste)." if reminders else
                          "Ce salon n’a aucun rappel.")
@@ -124,6 +151,7 @@ async def _digest_subscribe(ctx: Context) -> Reply:
     freq = DIGEST_FREQUENCIES.get(fold(ctx.args) or "hebdo")
     if freq is None:
         raise UsageError("Fréquence attendue : quotidien ou hebdo.")
+    _check_interval(ctx, trigger_for(freq))
     schedule = await digests.subscribe(ctx.uow, ctx.sender, freq, ctx.now)
     label = "quotidien (chaque jour à 8h)" if freq == "quotidien" else \
         "hebdomadaire (chaque lundi à 8h)"

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from traam_bot.commands.context import Handler, Permission, UsageError
+from traam_bot.domain.limits import ECHO_CHARS
 from traam_bot.domain.model import RoomView
-from traam_bot.domain.text import fold
+from traam_bot.domain.text import fold, shorten
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class Subcommands:
             return spec, rest.strip()
         if self.argument_spec is not None:
             return self.argument_spec, args.strip()
-        raise UsageError(f"Sous-commande inconnue : « {word} ». Sous-commandes possibles : "
+        raise UsageError(f"Sous-commande inconnue : « {shorten(word, ECHO_CHARS)} ». "
+                         "Sous-commandes possibles : "
                          f"{_or_list([s.name for s in self.named])}.")
 
     def missing_message(self) -> str:

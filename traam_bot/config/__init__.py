@@ -5,6 +5,7 @@ from traam_bot.config.files import ConfigError, ConfigFileError
 from traam_bot.config.settings import (
     DatabaseSettings,
     HttpSettings,
+    LimitsSettings,
     MatrixSettings,
     OutboxSettings,
     Settings,
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigFileError",
     "DatabaseSettings",
     "HttpSettings",
+    "LimitsSettings",
     "MatrixSettings",
     "OutboxSettings",
     "Settings",

@@ -12,6 +12,7 @@ from traam_bot.config.files import (
     DIRECTORY_FILE,
     ConfigError,
     Strict,
+    check_text,
     check_user_id,
     format_error,
     read_yaml,
@@ -94,6 +95,10 @@ def parse_directory(raw: Any, origin: str = "annuaire") -> Directory:
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin} : le document doit être un dictionnaire YAML "
                           "(region, year, projects, contacts)")
+    try:
+        check_text(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{origin} : {err}") from None
     try:
         d = _DirectoryIn.model_validate(raw)
     except ValidationError as exc:

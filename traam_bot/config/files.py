@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from traam_bot.domain.text import storable
+
 USER_ID = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 
 
@@ -32,15 +34,70 @@ def check_user_id(value: str) -> str:
     return value
 
 
+_PLAIN_KEY = re.compile(r"[\w-]{1,60}")
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
+# pydantic's reasons, in French ({…}: the error's context, e.g. the bound)
+_REASONS = {
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "bool_type": "true ou false attendu",
+    "list_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "dict_type": "dictionnaire attendu (clé: valeur)",
+    "model_type": "dictionnaire attendu (clé: valeur)",
+    "model_attributes_type": "dictionnaire attendu (clé: valeur)",
+    "string_unicode": "texte illisible (caractère invalide)",
+    "finite_number": "nombre fini attendu",
+    "greater_than_equal": "doit valoir au moins {ge}",
+    "greater_than": "doit valoir plus de {gt}",
+    "less_than_equal": "doit valoir au plus {le}",
+    "less_than": "doit valoir moins de {lt}",
+}
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """"matrix.password", "admins.0"; a key that is empty, odd or long is shown quoted
+    (« », « pass word », « xxx… »); "(racine)" for the whole document."""
+    shown = []
+    for part in loc:
+        text = storable(str(part))
+        if not text:
+            text = "« »"
+        elif _PLAIN_KEY.fullmatch(text) is None:
+            text = "« " + (text[:40] + "…" if len(text) > 40 else text) + " »"
+        shown.append(text)
+    return ".".join(shown) or "(racine)"
+
+
+def check_text(raw: Any, where: tuple[Any, ...] = ()) -> None:
+    """ConfigError for what YAML (an escape) or the environment can carry but nothing
+    downstream can use — a NUL character, a lone surrogate — in a key or a value, named by
+    its path (validation could not even report it)."""
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw) if isinstance(
+        raw, list) else ()
+    for key, value in items:
+        path = (*where, key)
+        if isinstance(key, str) and _UNUSABLE.search(key):
+            raise ConfigError(f"clé illisible (caractère nul ou invalide) : {key_path(path)}")
+        if isinstance(value, str) and _UNUSABLE.search(value):
+            raise ConfigError(f"{key_path(path)} : texte illisible (caractère nul ou invalide)")
+        check_text(value, path)
+
+
 def format_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    path = ".".join(str(p) for p in first["loc"]) or "(racine)"
+    path = key_path(tuple(first["loc"]))
     kind = first["type"]
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):
         return f"clé inconnue : {path}"
     if kind == "missing":
         return f"clé obligatoire manquante : {path}"
-    msg = first["msg"].removeprefix("Value error, ")
+    reason = _REASONS.get(kind)
+    bounds = {k: int(v) if isinstance(v, float) and v.is_integer() else v
+              for k, v in first.get("ctx", {}).items()}  # "720", not "720.0"
+    msg = (reason.format(**bounds) if reason is not None
+           else first["msg"].removeprefix("Value error, "))
     if not first["loc"] and kind == "value_error":
         return msg  # a whole-document check: the message names its own path
     if kind.endswith("_type"):

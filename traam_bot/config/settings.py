@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from traam_bot import resources
-from traam_bot.config.files import ConfigError, Strict, check_user_id, format_error, read_yaml
+from traam_bot.config.files import (
+    ConfigError,
+    Strict,
+    check_text,
+    check_user_id,
+    format_error,
+    read_yaml,
+)
 
 PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx",
                 "…", "..."}
@@ -109,6 +116,12 @@ class HttpSettings(Strict):
 
     bind: str = "127.0.0.1"
     port: int = Field(default=9464, ge=1, le=65535)
+class LimitsSettings(Strict):
+    # shortest recurrence (gap between two firings of a reminder, prompt or digest) that a
+    # non-admin may schedule; admins may go lower
+    min_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # reminders a room may hold at once (listed by !rappel liste), admins included
+    reminders_per_room: int = Field(default=20, ge=1, le=1000)
 
 
 class Settings(Strict):
@@ -116,6 +129,7 @@ class Settings(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     http: HttpSettings | None = None
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     timezone: str = "Europe/Paris"
     # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.
     directory: str = ""
@@ -211,6 +225,7 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
                 continue  # validation reports the malformed section
             data.setdefault(section, {})[key] = env[var]
             used.append((var, f"{section}.{key}"))
+    check_text(data)  # the file and the environment together
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 
 from traam_bot.domain.model import Reply
 
-# Matrix caps an event at 64 KiB; encryption inflates it, so stay well below.
+# Matrix caps an event at 65,536 bytes. A message is measured as the JSON of its content
+# with every non-ASCII character escaped ("\u00e9": what nio encrypts, and never less than
+# the UTF-8 Synapse counts in clear), keys and relations included. Encryption turns that
+# into base64 (x 4/3) plus a few hundred bytes: 30,000 leaves room for both.
 MAX_MESSAGE_BYTES = 30_000
+# msgtype, format, mentions and a reply-in-thread relation naming two event ids (255 bytes
+# at most each): what a message's content holds besides its two bodies
+CONTENT_OVERHEAD = 1024
+# tags and separators around one block ("<blockquote>…</blockquote>", "</ul>", "\n• ")
+_BLOCK_OVERHEAD = 32
 
 _ZWSP = "\u200b"
 
@@ -134,8 +143,9 @@ class Doc:
         return "".join(out)
 
     def reply(self, reaction: str | None = None, limit: int = MAX_MESSAGE_BYTES) -> Reply:
-        """Render, starting a new message between blocks before the plain and HTML bodies
-        together pass `limit` bytes (a single larger block still goes out whole)."""
+        """Render, starting a new message between blocks before a message's content (see
+        `content_size`) would pass `limit` bytes; a block too large for one message on its
+        own is cut into several, as plain text (its bold or code marks are dropped)."""
         chunks = self._split(limit)
         first, rest = chunks[0], chunks[1:]
         return Reply(
@@ -146,20 +156,84 @@ class Doc:
         )
 
     def _split(self, limit: int) -> list[Doc]:
+        budget = limit - CONTENT_OVERHEAD
         chunks: list[Doc] = []
         current = Doc()
         size = 0
         for block in self._blocks:
-            p, h, _k = block
-            # body + formatted_body both travel in the event, plus JSON escaping slack
-            cost = len(p.encode()) + len(h.encode()) + 64
-            if current and size + cost > limit:
-                chunks.append(current)
-                current, size = Doc(), 0
-            current._blocks.append(block)
-            size += cost
+            p, h, kind = block
+            cost = json_size(p) + json_size(h) + _BLOCK_OVERHEAD
+            parts = [(block, cost)]
+            if cost > budget:
+                parts = [((piece, plain_html(piece), kind if i == 0 or kind == "quote" else "p"),
+                          _text_cost(piece) + 4 + _BLOCK_OVERHEAD)
+                         for i, piece in enumerate(cut_text(p, budget - 4 - _BLOCK_OVERHEAD))]
+            for part, part_cost in parts:
+                if current and size + part_cost > budget:
+                    chunks.append(current)
+                    current, size = Doc(), 0
+                current._blocks.append(part)
+                size += part_cost
         chunks.append(current)
         return chunks
+
+
+def json_size(text: str) -> int:
+    """Bytes of `text` as a JSON string, its quotes included, non-ASCII escaped."""
+    return len(encode_basestring_ascii(text))
+
+
+def content_size(plain: str, html_body: str) -> int:
+    """An upper bound of the bytes of a message's event content (both bodies and the rest)."""
+    return json_size(plain) + json_size(html_body) + CONTENT_OVERHEAD
+
+
+def plain_html(text: str) -> str:
+    """HTML showing plain `text` as it is, line breaks included."""
+    return html.escape(text, quote=True).replace("\n", "<br>")
+
+
+def _text_cost(text: str) -> int:
+    """What `text` adds to the JSON of a body and of its `plain_html`, quotes left out."""
+    return json_size(text) + json_size(plain_html(text)) - 4
+
+
+def cut_text(text: str, budget: int) -> list[str]:
+    """`text` in consecutive pieces, each costing at most `budget` (`_text_cost`), cut
+    after a space or a line break in the second half of a piece when there is one. Joined,
+    the pieces give `text` back."""
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        # the longest piece that fits, by bisection (a character costs 2 bytes or more)
+        low, high = start + 1, min(len(text), start + max(budget // 2, 1))
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _text_cost(text[start:middle]) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        end = low
+        space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+        if end < len(text) and space >= start + (end - start) // 2:
+            end = space + 1
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+def bounded(messages: Sequence[Reply], limit: int = MAX_MESSAGE_BYTES) -> list[Reply]:
+    """The messages to send, each within `limit` (see `content_size`): a message that is
+    too large (built without `Doc`) is cut into several, as plain text. The outbox's
+    last guard: nothing it sends can be refused for its size."""
+    out: list[Reply] = []
+    for message in messages:
+        if content_size(message.plain, message.html) <= limit:
+            out.append(message)
+            continue
+        for piece in cut_text(message.plain, limit - CONTENT_OVERHEAD - 4):
+            out.append(Reply(plain=piece, html=plain_html(piece)))
+    return out
 
 
 def text_reply(*segs: Segment, reaction: str | None = None) -> Reply:

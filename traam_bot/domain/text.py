@@ -14,6 +14,8 @@ _MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 _SPLIT = re.compile(r"[^a-z0-9]+")
+# what no database column takes: NUL (PostgreSQL) and lone surrogates (not UTF-8)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def fold(text: str) -> str:
@@ -67,6 +69,12 @@ def shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
     return cut.rstrip() + "…"
+
+
+def storable(text: str) -> str:
+    """`text` with what no database column takes (NUL, lone surrogates, which a JSON
+    event may carry as escapes) made "\ufffd"."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.limits import text_error, year_error
 from traam_bot.domain.model import BLOCKER_KINDS, SECTION_LABELS, Project, Section, Update
 from traam_bot.domain.render import B, Doc, I
 from traam_bot.domain.text import fold, format_date, plural, shorten
 
-MAX_UPDATE_CHARS = 4000
 # The !point command's name then its aliases: its registration and the edits of its
 # messages (`point_text`) both read them here.
 POINT_NAMES = ("point", "update")
@@ -67,10 +67,10 @@ def check_update_text(text: str, prefix: str) -> str:
     text = text.strip()
     if not text:
         raise UpdateTextError("Le texte de la mise à jour est vide.")
-    if len(text) > MAX_UPDATE_CHARS:
-        raise UpdateTextError(
-            f"Mise à jour trop longue : {len(text)} caractères pour {MAX_UPDATE_CHARS} au "
-            f"maximum. Découpez-la en plusieurs {prefix}point. Rien n’a été enregistré.")
+    problem = text_error(text, "Mise à jour trop longue",
+                         f"Découpez-la en plusieurs {prefix}point.")
+    if problem is not None:
+        raise UpdateTextError(problem)
     return text
 
 
@@ -111,6 +111,9 @@ def parse_bilan_args(args: str, tz: ZoneInfo) -> BilanArgs:
             raise UpdateTextError("Date illisible après « depuis ». Exemple : depuis 01/12/2025")
         return BilanArgs(args.strip(), None)
     day, month, year = (int(g) for g in m.groups())
+    problem = year_error(year)
+    if problem is not None:
+        raise UpdateTextError(f"{problem}. Exemple : depuis 01/12/2025")
     try:
         since = datetime(year, month, day, tzinfo=tz)
     except ValueError:

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.limits import MAX_NUMBER_DIGITS, MAX_WHEN_CHARS, thousands, year_error
 from traam_bot.domain.occurrences import HORIZON_DAYS, local_instant, require_aware, resolve_wall
 from traam_bot.domain.text import fold, format_datetime, shorten
 from traam_bot.domain.triggers import WEEKDAYS, Trigger, WhenError, when_error
@@ -68,13 +69,16 @@ def _normalize(text: str) -> str:
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> Trigger:
     """Turn a French `<quand>` into a Trigger; raises WhenError (French, with an example)."""
     require_aware(now, "now")
+    if len(text) > MAX_WHEN_CHARS:
+        raise when_error(f"Moment trop long : {thousands(len(text))} caractères pour "
+                         f"{MAX_WHEN_CHARS} au maximum", _EX_WEEKLY)
     raw = _normalize(text)
     if not raw:
         raise when_error("Précisez quand", _EXAMPLES)
     if raw.startswith("cron"):
         return Trigger(cron=raw[4:].strip(" \"'<>`"))
     if raw.startswith("dans "):
-        return _parse_delay(text, raw, now, tz)
+        return _within_years(_parse_delay(text, raw, now, tz), tz, _EX_DELAY)
     match = _TIME_AT_END.match(raw)
     if match is None:
         raise _not_understood(text, raw)
@@ -113,6 +117,8 @@ def _parse_delay(text: str, raw: str, now: datetime, tz: ZoneInfo) -> Trigger:
     match = _DELAY.match(raw)
     if match is None:
         raise when_error(f"Délai non reconnu : « {shorten(text.strip(), 80)} »", _EX_DELAY)
+    if len(match["n"]) > MAX_NUMBER_DIGITS:
+        raise when_error("Délai trop long : 5 ans au plus", _EX_DELAY)
     count = 1 if match["n"] in ("un", "une") else int(match["n"])
     if match["unit"].startswith("sec"):  # short delays: handy for trying the bot out
         if not 1 <= count <= 3600:
@@ -193,6 +199,9 @@ def _parse_date(
         moment = _next_yearly(day, month, hour, minute, now, tz)
     else:
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+        problem = year_error(year)
+        if problem is not None:
+            raise when_error(problem, _EX_ONCE)
         moment = local_instant(_valid_date(day, month, year), hour, minute, tz)
     _check_weekday(match["wd"], moment, tz)
     return moment
@@ -245,7 +254,16 @@ def _one_off(moment: datetime, now: datetime, tz: ZoneInfo) -> Trigger:
         raise when_error(f"Cette date est déjà passée : {format_datetime(moment, tz)}", _EX_SOON)
     if moment > now.astimezone(UTC) + timedelta(days=HORIZON_DAYS):
         raise when_error("Date trop lointaine : 5 ans au plus", _EX_ONCE)
-    return Trigger(at=moment)
+    return _within_years(Trigger(at=moment), tz, _EX_ONCE)
+
+
+def _within_years(trigger: Trigger, tz: ZoneInfo, example: str) -> Trigger:
+    """A one-off trigger whose local date is within MIN_YEAR..MAX_YEAR (a delay counted
+    from the last years of the range could leave it)."""
+    problem = year_error(trigger.at.astimezone(tz).year) if trigger.at is not None else None
+    if problem is not None:
+        raise when_error(problem, example)
+    return trigger
 
 
 # --------------------------------------------------------------------------- splitting
