@@ -34,8 +34,9 @@ lint: venv
 # `make mutation MUTANTS='traam_bot.domain.text.*'` runs a subset and lists its mutants;
 # the full run ends with the surviving ones. docs/mutation.md.
 MUTANTS ?=
+# Property tests keep a few examples each (TRAAM_PROPERTY_SCALE): mutmut runs them per mutant.
 mutation: venv
-	$(BIN)/mutmut run $(if $(MUTANTS),"$(MUTANTS)")
+	TRAAM_PROPERTY_SCALE=0.05 $(BIN)/mutmut run $(if $(MUTANTS),"$(MUTANTS)")
 	$(if $(MUTANTS),,$(BIN)/mutmut results)
 
 bench: venv
