@@ -106,11 +106,14 @@ class BotProcess:
 
 
 class BotSubprocess:
-    """`python -m traam_bot run` as a child process, for SIGKILL/SIGTERM restarts."""
+    """`python -m traam_bot run` as a child process, for SIGKILL/SIGTERM restarts;
+    `module` names another entry point taking the same arguments (a test's launcher)."""
 
-    def __init__(self, config_path: Path | str, log_path: Path | str) -> None:
+    def __init__(self, config_path: Path | str, log_path: Path | str,
+                 module: str = "traam_bot") -> None:
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
+        self.module = module
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 60,
@@ -129,12 +132,16 @@ class BotSubprocess:
     def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
         """Start the child with its output appended to the log; return the log's old size."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        cmd = [sys.executable, "-m", "traam_bot", "run", "--config", str(self.config_path)]
+        cmd = [sys.executable, "-m", self.module, "run", "--config", str(self.config_path)]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
         return self.proc, offset
+
+    def log(self) -> str:
+        """Everything the child wrote so far (all its runs)."""
+        return self._log_since(0) if self.log_path.exists() else ""
 
     def _log_since(self, offset: int) -> str:
         with open(self.log_path, "rb") as log:
