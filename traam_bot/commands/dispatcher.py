@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from traam_bot.commands.router import Router
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
-from traam_bot.domain.notices import notice_key, withheld_notice
+from traam_bot.domain.notices import failure_notice, notice_key, withheld_notice
 from traam_bot.services.container import Services
 from traam_bot.services.units import Units
 
@@ -41,6 +41,16 @@ class Dispatcher:
             return await uow.state.handled(event_ids)
 
     async def on_event(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+        """Handle one event; when its handling fails (a bug, a poison event), say so to its
+        sender and mark it handled (status "failed") instead of trying it again forever."""
+        try:
+            await self._handle(event, room)
+        except Exception:
+            log.exception("handler failed for event %s in %s; its sender is told",
+                          event.event_id, event.room_id)
+            await self._failed(event)
+
+    async def _handle(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
         now = self.services.clock()
         async with self.units() as uow:
             if isinstance(event, Incoming):
@@ -56,6 +66,22 @@ class Dispatcher:
             await uow.state.mark_handled(event.event_id, event.room_id, "done", now)
         if uow.in_flight:  # committed: let the answer leave before the next event, as a
             # person expects; an outage only delays it (first attempt) and never blocks
+            await asyncio.wait(uow.in_flight, timeout=SETTLE_SECONDS)
+
+    async def _failed(self, event: Incoming | Edit | Redaction) -> None:
+        """The failed handling left nothing behind (its unit of work was rolled back): owe
+        a short apology (none for a redaction, which has nothing to answer) and mark the
+        event, together. When even that fails (the database is gone), the error goes up."""
+        now = self.services.clock()
+        async with self.units() as uow:
+            if not isinstance(event, Redaction):
+                answered = event if isinstance(event, Incoming) else Incoming(
+                    room_id=event.room_id, event_id=event.event_id, sender=event.sender,
+                    body="", timestamp=now)
+                await self.outbox.reply(uow, event.room_id, failure_notice(), answered,
+                                        key=f"event:{event.event_id}:failed", now=now)
+            await uow.state.mark_handled(event.event_id, event.room_id, "failed", now)
+        if uow.in_flight:
             await asyncio.wait(uow.in_flight, timeout=SETTLE_SECONDS)
 
     async def _on_edit(self, uow: UnitOfWork, edit: Edit, room: RoomView) -> None:

@@ -1,4 +1,5 @@
-"""What the bot tells a room whose member's device keeps its room keys from the bot."""
+"""What the bot tells a room on its own initiative: a member's device keeps its room keys
+from the bot; the bot failed on a message."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ def withheld_notice(sender_name: str, code: str) -> Reply:
     lost = (f"Je n’ai pas pu lire un message chiffré {of}{sender_name} : son appareil ne "
             f"m’a pas transmis la clé" + (f" ({why})." if why else "."))
     return Doc().para(lost).para(_HINT.get(code, _DEFAULT_HINT)).reply()
+
+
+FAILURE_TEXT = ("Désolé, une erreur interne m’a empêché de traiter ce message. Elle est "
+                "consignée dans mon journal ; vous pouvez réessayer plus tard.")
+
+
+def failure_notice() -> Reply:
+    """The short apology for a message whose handling failed (logged with its event id)."""
+    return Doc().para(FAILURE_TEXT).reply()

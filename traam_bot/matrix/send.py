@@ -32,6 +32,11 @@ from traam_bot.domain.outbox import PERMANENT_ERRORS, Outgoing
 log = logging.getLogger(__name__)
 
 NIO_CLEAR_TYPES = frozenset({"m.reaction"})  # types nio's room_send leaves unencrypted
+# One attempt may take several requests (members, keys, the group session, the event), each
+# bounded by the client's request timeout (session.REQUEST_TIMEOUT, 45 s); the attempt as a
+# whole is bounded too, so that a send never hangs: it is given up and retried later with
+# the same transaction id.
+ATTEMPT_TIMEOUT = 90.0
 
 
 class SendError(Exception):
@@ -99,14 +104,17 @@ class Sender:
     """Checked sends: every answer of the homeserver classified (nio returns errors as
     values); reactions encrypted in encrypted rooms."""
 
-    def __init__(self, client: AsyncClient, attempts: int = 5) -> None:
+    def __init__(self, client: AsyncClient, attempts: int = 5,
+                 attempt_timeout: float = ATTEMPT_TIMEOUT) -> None:
         self.client = client
         self.attempts = attempts
+        self.attempt_timeout = attempt_timeout
 
     async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
                       txn: str) -> Outcome:
         try:
-            resp = await self._room_send(room_id, event_type, content, txn)
+            async with asyncio.timeout(self.attempt_timeout):
+                resp = await self._room_send(room_id, event_type, content, txn)
         except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
             return Outcome(error=type(exc).__name__)
         except LocalProtocolError as exc:  # nio does not know the room: we are not in it

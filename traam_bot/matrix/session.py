@@ -16,6 +16,10 @@ from nio.crypto import ENCRYPTION_ENABLED
 log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
+# No request waits longer than a sync long poll (30 s) plus 15 s for the server to answer:
+# a homeserver that accepts connections and never answers (a black hole) is given up on
+# within that time, at start too (SPEC §3: « serveur Matrix injoignable », non-zero exit).
+REQUEST_TIMEOUT = 45.0
 
 
 class MatrixStartError(Exception):
@@ -55,8 +59,10 @@ def new_client(homeserver: str, user_id: str, store_path: str, device_id: str = 
     config = AsyncClientConfig(
         encryption_enabled=True,
         store_sync_tokens=False,  # the bot saves its own token, after handling a batch
-        max_timeouts=1,  # connection errors come back to our supervised loop
-        request_timeout=60,
+        # a timeout or a broken connection comes back at once to our own loops, which
+        # back off (nio would retry at once, and a second time without any pause)
+        max_timeouts=0,
+        request_timeout=REQUEST_TIMEOUT,
     )
     return AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
                        config=config)
