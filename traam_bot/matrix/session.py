@@ -90,14 +90,15 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
             await login_new_device(client, password or "", device_name, store)
     except MatrixStartError:
         raise
+    except TimeoutError:  # before ClientError: aiohttp's timeouts are both
+        await client.close()
+        raise MatrixStartError(
+            f"serveur Matrix injoignable : {homeserver} (pas de réponse en "
+            f"{REQUEST_TIMEOUT:.0f} s)") from None
     except (ClientError, OSError) as exc:
         await client.close()
         raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} "
                                f"({type(exc).__name__})") from None
-    except TimeoutError:
-        await client.close()
-        raise MatrixStartError(
-            f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
     if client.olm is None:
         await client.close()
         raise MatrixStartError("magasin de clés E2EE inutilisable : démarrage refusé "
