@@ -185,6 +185,19 @@ class LocalSynapse:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
+    def restart(self, rate_limits: dict[str, dict[str, float] | None] | None = None) -> None:
+        """Stop, apply `rate_limits` (as in the constructor) to the saved configuration and
+        start again: same port, same accounts and rooms (set-up relaxed, test strict)."""
+        import yaml
+
+        self.stop()
+        if rate_limits:
+            config = yaml.safe_load(self.config_path.read_text())
+            override_rate_limits(config, rate_limits)
+            self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            self.rate_limits.update(rate_limits)
+        self.start()
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -176,17 +176,14 @@ class Sandbox:
 
     def __init__(self, workdir: Path | str | None = None, port: int | None = None,
                  keep: bool = False, passwords: dict[str, str] | None = None,
-                 directory: Path | str = DEFAULT_DIRECTORY,
-                 rate_limits: dict[str, dict[str, float] | None] | None = None) -> None:
-        """`rate_limits`: Synapse limits to keep (None) or set, see `LocalSynapse`."""
+                 directory: Path | str = DEFAULT_DIRECTORY) -> None:
         self._temp = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="traam-sandbox-")).resolve()
         self.keep = keep
         self.passwords = dict(passwords or DEFAULT_PASSWORDS)
         self.bot_password = self.passwords[BOT]
         self.directory = Path(directory)
-        self.synapse = LocalSynapse(self.workdir / "synapse", port=port,
-                                    rate_limits=rate_limits)
+        self.synapse = LocalSynapse(self.workdir / "synapse", port=port)
         self.config_path = self.workdir / "bot.yaml"
         self.user_ids: dict[str, str] = {}
         self.bot: BotProcess | None = None

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
+from traam_bot.matrix.pace import Pace
 from traam_bot.matrix.send import Sender, content_of
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,10 @@ class Doorbell(Protocol):
 class OutboxSender:
     def __init__(self, delivery: DeliveryPort, doorbell: Doorbell, sender: Sender,
                  direct_room: Callable[[str], Awaitable[str]],
-                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0)) -> None:
+                 backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
+                 pace: Pace | None = None) -> None:
         self.delivery = delivery
+        self.pace = pace or Pace()  # one for all rooms: the server limits the bot, not a room
         self.backoff = backoff
         self.doorbell = doorbell
         self.sender = sender
@@ -151,7 +154,10 @@ class OutboxSender:
                             type(exc).__name__)
                 return 0.0
         event_type, content = content_of(out)
-        outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        async with self.pace.turn():
+            outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        if outcome.wait is not None:  # 429: every room holds back, this one at least `wait`
+            self.pace.limited(outcome.wait)
         if outcome.event_id is not None:
             await self.delivery.sent(item, outcome.event_id, room_id)
             return None

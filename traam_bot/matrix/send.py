@@ -28,6 +28,7 @@ from nio.api import Api
 
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import PERMANENT_ERRORS, Outgoing
+from traam_bot.matrix.pace import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class Sender:
         try:
             async with asyncio.timeout(self.attempt_timeout):
                 resp = await self._room_send(room_id, event_type, content, txn)
+        except RateLimited as exc:  # pace.surface_rate_limits: the caller waits, not nio
+            return Outcome(error=str(exc), wait=exc.wait)
         except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
             return Outcome(error=type(exc).__name__)
         except LocalProtocolError as exc:  # nio does not know the room: we are not in it

@@ -13,6 +13,8 @@ from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 from nio.crypto import ENCRYPTION_ENABLED
 
+from traam_bot.matrix.pace import surface_rate_limits
+
 log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
@@ -64,8 +66,10 @@ def new_client(homeserver: str, user_id: str, store_path: str, device_id: str = 
         max_timeouts=0,
         request_timeout=REQUEST_TIMEOUT,
     )
-    return AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
-                       config=config)
+    client = AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
+                         config=config)
+    surface_rate_limits(client)  # a room send's 429 comes back to the outbox, which paces
+    return client
 
 
 async def open_session(homeserver: str, user_id: str, store_path: str, *, password: str | None,
