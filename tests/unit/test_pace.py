@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ async def test_pace_is_free_until_a_429_then_waits_and_lets_one_through_at_a_tim
     await asyncio.gather(*(send(n) for n in range(3)))
     assert [n for n, _at in inside] == [0, 1, 2]
     assert inside[0][1] - began >= 0.3  # the time asked
-    gaps = [b - a for (_n, a), (_m, b) in zip(inside, inside[1:], strict=False)]
+    gaps = [b - a for (_n, a), (_m, b) in pairwise(inside)]
     assert all(gap >= 0.3 for gap in gaps), gaps  # then the server's pace, one by one
     monkeypatch.setattr(pace_module, "CALM", 0.0)
     assert pace.calm  # calm again after a while without 429
