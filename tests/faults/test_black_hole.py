@@ -5,8 +5,11 @@ long poll lasts 30 s, so a sync with no answer 15 s after that is dead: the bot 
 it up and sync again, at the latest 2 × (30 s + 15 s) = 90 s after it began, and a send
 must not wait forever either. Starting into a black hole must end within a bounded time
 with the start-up contract of SPEC §3 (one French line, « serveur Matrix injoignable … »,
-non-zero exit, a supervisor restarts it); the first sync of a start, which asks for the
-full state (and which nio sends without any client-side timeout), must be watched too.
+non-zero exit, a supervisor restarts it).
+
+Both scenarios run in one test, side by side, each through its own proxy: every wait here
+is a timeout of the bot's (45 s), and waiting them one after the other would double the
+cost of the suite.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+import yaml
 
 from tests.faultproxy import FaultProxy, Seen
 from tests.faults.helpers import linked_team_room, owed_problems, stored_counts, until_owed
-from traam_bot.devtools.sandbox import Sandbox, UserClient
-from traam_bot.matrix.calls import Backoff
+from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
 
 SYNC_TIMEOUT = 30.0  # the long poll's server-side timeout (matrix/runtime.py)
 WATCHDOG_LIMIT = 2 * (SYNC_TIMEOUT + 15)  # the issue's bound on a dead request: 90 s
@@ -50,93 +53,81 @@ def given_up_after(proxy: FaultProxy, hole: Seen) -> float | None:
     return later[0].at - hole.at if later else None
 
 
-async def test_a_black_hole_while_running(sandbox: Sandbox, proxy: FaultProxy,
-                                          coord: UserClient, equipe: UserClient) -> None:
-    """The parked sync brings a `!point`; its ✅ and the next sync fall into the hole;
-    once both are seen the way is clear again, but those two requests still hang until
-    the bot gives them up: it must, and retry, within WATCHDOG_LIMIT."""
-    child = await sandbox.start_bot_subprocess()
-    loop = asyncio.get_running_loop()
-    try:
-        room = await linked_team_room(sandbox, coord, equipe)
-        tag = f"trou-{uuid.uuid4().hex[:8]}"
-        await proxy.wait_inflight("sync", timeout=45, parked=2)
-        start = loop.time()
-        proxy.set_mode("blackhole")
-        try:
-            sent = [await equipe.send(room, f"!point {tag} 1 : avant le trou noir")]
-            await until(lambda: bool(swallowed(proxy, start, "sync")
-                                     and swallowed(proxy, start, "send")), 60,
-                        "a sync and a send swallowed")
-        finally:
-            proxy.set_mode("pass")
-        end = loop.time()
-        sent.append(await equipe.send(room, f"!point {tag} 2 : après le trou noir"))
-        holes = swallowed(proxy, start, "sync")[:1] + swallowed(proxy, start, "send")[:1]
-        await until(lambda: all(given_up_after(proxy, h) is not None for h in holes),
-                    WATCHDOG_LIMIT + 15, "the swallowed requests given up and retried")
-
-        def last_send() -> float:
-            return max([end, *(r.at for r in proxy.since(end, "send"))])
-
-        owed = await until_owed(equipe, [room], sandbox.bot_id, sent, last_send,
-                                deadline=loop.time() + Backoff().cap + HANDLING)
-        assert child.running, "the bot stopped"
-    finally:
-        await asyncio.to_thread(child.terminate)
-    for hole in holes:
-        waited = given_up_after(proxy, hole)
-        print(f"{hole.kind} swallowed at +{hole.at - start:.1f} s, retried {waited:.1f} s later")
-        assert waited is not None and waited <= WATCHDOG_LIMIT, (hole, waited)
-    assert WATCHDOG_LINE in child.log(), "no warning about the request given up"
-    problems = owed_problems(owed, stored_counts(sandbox, tag), sent)
-    assert not problems, "\n".join(problems)
-
-
-async def test_a_start_into_a_black_hole(sandbox: Sandbox, proxy: FaultProxy,
-                                         coord: UserClient, equipe: UserClient) -> None:
-    """First nothing answers: `run` says the server is unreachable and exits. Then only
-    syncs fall into the hole: the bot connects, its first (full-state) sync is swallowed,
-    and the watchdog must sync again; a `!point` sent meanwhile is answered."""
+async def test_black_holes_at_start_and_after_connecting(
+        sandbox: Sandbox, proxy: FaultProxy, coord: UserClient, equipe: UserClient) -> None:
     room = await linked_team_room_with_bot(sandbox, coord, equipe)
-    child = sandbox.bot_subprocess
-    assert child is not None
+    async with FaultProxy(sandbox.synapse.url, mode="blackhole") as hole:
+        await asyncio.gather(a_start_into_a_black_hole(sandbox, hole),
+                             a_black_hole_after_connecting(sandbox, proxy, equipe, room))
+
+
+async def a_start_into_a_black_hole(sandbox: Sandbox, hole: FaultProxy) -> None:
+    """A first start (login) where nothing answers: `run` says that the server does not
+    answer and exits, within START_LIMIT. Its own store, database and log: the other
+    scenario's bot runs meanwhile."""
+    data = yaml.safe_load(sandbox.config_path.read_text(encoding="utf-8"))
+    data["matrix"]["homeserver"] = hole.url
+    data["matrix"]["store_path"] = str(sandbox.workdir / "store-hole")
+    data["database"]["url"] = f"sqlite+aiosqlite:///{sandbox.workdir / 'hole.db'}"
+    config = sandbox.workdir / "bot-hole.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    config.chmod(0o600)
+    child = BotSubprocess(config, sandbox.workdir / "bot-hole.log")
     loop = asyncio.get_running_loop()
-    proxy.set_mode("blackhole")
     began = loop.time()
     try:
         with pytest.raises(RuntimeError, match="did not connect") as failed:
             await child.start(timeout=START_LIMIT + 30, settle=0)
     finally:
-        proxy.set_mode("pass")
+        child.kill()
     took = loop.time() - began
     last = [ln for ln in str(failed.value).splitlines() if ln.strip()][-1]
     print(f"start into a black hole: exit after {took:.1f} s: {last}")
+    assert hole.count("blackhole") >= 1, "the start never reached the proxy"
     assert child.proc is not None and child.proc.returncode not in (0, None, -9), last
     assert "injoignable" in last and "pas de réponse" in last, last
-    assert "credentials.json" not in last, last  # the session is fine: keep it
+    assert "mot de passe" not in last, last  # nothing refused the login: it never answered
     assert took <= START_LIMIT, f"the start took {took:.0f} s to give up"
 
-    tag = f"demarrage-{uuid.uuid4().hex[:8]}"
+
+async def a_black_hole_after_connecting(sandbox: Sandbox, proxy: FaultProxy,
+                                        equipe: UserClient, room: str) -> None:
+    """The bot connects (whoami, keys: they pass) but its first sync, the full-state one
+    that nio sends without any timeout, is swallowed; a `!point` waits on the server.
+    The watchdog must give that sync up and sync again: the `!point` arrives, and its ✅
+    is swallowed in turn, so the send must be given up and retried (same transaction).
+    Each swallowed request hangs until the bot gives it up: the way is cleared as soon as
+    it has been swallowed, and the bot must retry within WATCHDOG_LIMIT."""
+    child = sandbox.bot_subprocess
+    assert child is not None
+    loop = asyncio.get_running_loop()
+    tag = f"trou-{uuid.uuid4().hex[:8]}"
     start = loop.time()
     proxy.set_mode("blackhole", kinds=("sync",))
     try:
         await child.start(timeout=60, settle=0)
         sent = [await equipe.send(room, f"!point {tag} 1 : pendant le trou noir")]
         await until(lambda: bool(swallowed(proxy, start, "sync")), 60, "a sync swallowed")
-    finally:
+        proxy.set_mode("blackhole", kinds=("send",))
+        await until(lambda: bool(swallowed(proxy, start, "send")), WATCHDOG_LIMIT + 15,
+                    "the sync given up, the !point received and its ✅ swallowed")
         proxy.set_mode("pass")
-    end = loop.time()
-    hole = swallowed(proxy, start, "sync")[0]
-    try:
-        await until(lambda: given_up_after(proxy, hole) is not None, WATCHDOG_LIMIT + 15,
-                    "the first sync given up and retried")
+        end = loop.time()
+        holes = swallowed(proxy, start, "sync")[:1] + swallowed(proxy, start, "send")[:1]
+        await until(lambda: all(given_up_after(proxy, h) is not None for h in holes),
+                    WATCHDOG_LIMIT + 15, "the swallowed send given up and retried")
         owed = await until_owed(equipe, [room], sandbox.bot_id, sent,
                                 lambda: max([end, *(r.at for r in proxy.since(end, "send"))]),
-                                deadline=loop.time() + Backoff().cap + HANDLING)
+                                deadline=loop.time() + HANDLING)
+        assert child.running, "the bot stopped"
     finally:
+        proxy.set_mode("pass")
         await asyncio.to_thread(child.terminate)
-    print(f"first sync swallowed, retried {given_up_after(proxy, hole):.1f} s later")
+    for hole in holes:
+        waited = given_up_after(proxy, hole)
+        print(f"{hole.kind} swallowed at +{hole.at - start:.1f} s, retried {waited:.1f} s later")
+        assert waited is not None and waited <= WATCHDOG_LIMIT, (hole, waited)
+    assert WATCHDOG_LINE in child.log(), "no warning about the sync given up"
     problems = owed_problems(owed, stored_counts(sandbox, tag), sent)
     assert not problems, "\n".join(problems)
 

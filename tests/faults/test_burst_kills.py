@@ -28,7 +28,7 @@ from tests.faults.helpers import (
 from traam_bot.devtools.sandbox import Sandbox, UserClient
 
 ROOMS, PER_ROOM = 20, 5
-GAP = 0.15  # between two sends of the burst: 100 messages over about 20 s on this host
+GAP = 0.05  # between two sends of the burst: 100 messages over 20 to 40 s on this host
 KILLS = 3
 KILL_AFTER = (1.0, 6.0)  # seconds from the (re)start to the next kill, drawn at random
 DRAIN = 180.0  # after the last restart: 200 answers to send, on a busy host
