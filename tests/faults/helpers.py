@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from unittest import mock
 
+from nio import JoinResponse, RoomCreateResponse
+from nio.api import RoomPreset
 from sqlalchemy import make_url
 
 from tests.e2e.helpers import ask, room_with_bot
@@ -96,16 +98,32 @@ async def restart_until_connected(child: BotSubprocess, exits: list[str],
 
 
 
+async def new_rooms(sandbox: Sandbox, creator: UserClient, count: int, name: str,
+                    members: tuple[UserClient, ...] = (), timeout: float = 120) -> list[str]:
+    """`count` rooms made by `creator` with the bot and `members` in them: created and
+    joined in a row, then waited for together (the bot joins them in parallel)."""
+    invite = [sandbox.bot_id, *(m.user_id for m in members)]
+    rooms = []
+    for n in range(1, count + 1):
+        resp = await creator.client.room_create(name=f"{name} {n}", invite=invite,
+                                                preset=RoomPreset.private_chat)
+        assert isinstance(resp, RoomCreateResponse), resp
+        rooms.append(resp.room_id)
+    for member in members:
+        for room in rooms:
+            assert isinstance(await member.client.join(room), JoinResponse), room
+    for room in rooms:  # one sync usually brings them all
+        await creator.wait_member(room, sandbox.bot_id, timeout=timeout)
+        for member in members:
+            await member.wait_member(room, member.user_id, timeout=timeout)
+    return rooms
+
+
 async def linked_rooms(sandbox: Sandbox, coord: UserClient, equipe: UserClient, count: int,
                        name: str, timeout: float = 120) -> list[str]:
     """`count` rooms with the bot and `equipe`, each linked with `!lier` (asked in a row,
-    answers awaited together: the bot joins and answers them in parallel)."""
-    rooms = [await coord.create_room(name=f"{name} {n}", invite=[sandbox.bot_id,
-                                                                equipe.user_id])
-             for n in range(1, count + 1)]
-    for room in rooms:
-        await coord.wait_member(room, sandbox.bot_id, timeout=timeout)
-        await equipe.join(room)
+    answers awaited together)."""
+    rooms = await new_rooms(sandbox, coord, count, name, (equipe,), timeout)
     asked = [await coord.send(room, f"!lier {PROJECT}") for room in rooms]
     for room, event_id in zip(rooms, asked, strict=True):
         await coord.wait_reply(room, event_id, timeout=timeout)

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from nio import RoomMessagesResponse
 
 from tests.faultproxy import FaultProxy
+from tests.faults.helpers import new_rooms
 from traam_bot.devtools.sandbox import Sandbox, UserClient
 from traam_bot.domain.triggers import Trigger
 from traam_bot.store.database import Database
@@ -76,10 +77,7 @@ async def test_a_fan_out_to_thirty_rooms_honours_429(
     tag = f"cadence-{uuid.uuid4().hex[:8]}"
     began = loop.time()
     try:
-        rooms = [await coord.create_room(name=f"Cadence {n}", invite=[sandbox.bot_id])
-                 for n in range(1, ROOMS + 1)]
-        for room in rooms:
-            await coord.wait_member(room, sandbox.bot_id, timeout=120)
+        rooms = await new_rooms(sandbox, coord, ROOMS, "Cadence")
         await asyncio.to_thread(child.terminate)
         await asyncio.to_thread(sandbox.synapse.restart, {"rc_message": RC_MESSAGE})
         await reminders_due_now(sandbox, rooms, coord.user_id, tag)

@@ -14,7 +14,7 @@ rate, as its answers tell it), until it has been calm for a while.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,15 +50,15 @@ class Pace:
     429, each send waits for the time asked and they go one at a time, spaced by the last
     wait asked, until CALM."""
 
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._until = 0.0  # no send before this (loop time)
         self._last = float("-inf")  # the last 429
         self._spacing = 0.0  # between two sends while limited
         self._one = asyncio.Lock()
 
-    def now(self) -> float:
-        return self._clock() if self._clock else asyncio.get_running_loop().time()
+    @staticmethod
+    def now() -> float:
+        return asyncio.get_running_loop().time()
 
     def limited(self, wait: float) -> None:
         """The server answered 429 and asked to wait `wait` seconds."""

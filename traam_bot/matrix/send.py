@@ -123,6 +123,7 @@ class Sender:
         except LocalProtocolError as exc:  # nio does not know the room: we are not in it
             return Outcome(refused="M_NOT_FOUND", error=str(exc))
         except (ClientError, TimeoutError, OSError) as exc:
+            self._unmark_sharing(room_id)
             return Outcome(error=type(exc).__name__)
         if isinstance(resp, RoomSendResponse):
             return Outcome(event_id=resp.event_id)
@@ -133,6 +134,16 @@ class Sender:
             wait = (resp.retry_after_ms or 0) / 1000 or None
             return Outcome(error=error, wait=wait)
         return Outcome(error=type(resp).__name__)
+
+    def _unmark_sharing(self, room_id: str) -> None:
+        """nio marks an encrypted room as "sharing its key" before it claims one-time keys,
+        and clears the mark only in a later try/finally: a claim that failed (timeout,
+        broken connection, this attempt's own timeout) leaves the mark, and every later
+        send to the room would wait on it forever. Sends to a room go one at a time (the
+        outbox's queue per room): a mark left once an attempt has failed is such a leftover."""
+        sharing = getattr(self.client, "sharing_session", {}).pop(room_id, None)
+        if sharing is not None:
+            sharing.set()
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any],
                    txn: str) -> str:
