@@ -21,28 +21,38 @@ would have, except in "refuse" mode, which cuts every open connection:
 - ``refuse``: stop listening and cut the open connections, so that new connections are
   refused by the kernel; any other mode listens again on the same port;
 - ``blackhole``: accept the request and never answer (until the client gives up or the
-  proxy closes).
+  proxy closes);
+- ``drop-response``: forward the request and read the upstream's whole answer (the
+  homeserver has done the work), then reset the client's connection instead of answering:
+  a response lost on the way back.
+
+``set_mode(mode, kinds=("send",))`` applies a mode to those kinds of request only; the
+others pass (not for "refuse", which is about the listening socket).
 
 Every request is counted by (mode, kind) in `counts` and recorded in `requests`; a
 refused connection never reaches the proxy and is not counted. `kind` is "sync",
-"send" (``PUT /rooms/{room}/send/...``: messages and reactions) or "other".
+"send" (``PUT /rooms/{room}/send/...``: messages and reactions) or "other". Every answer
+the upstream gave (forwarded or dropped) is recorded in `answers`, with the
+``retry_after_ms`` of a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import socket
 import struct
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from yarl import URL
 
-MODES = ("pass", "502", "503", "reset", "refuse", "blackhole")
+MODES = ("pass", "502", "503", "reset", "refuse", "blackhole", "drop-response")
 KINDS = ("sync", "send", "other")
 # RFC 9110 §7.6.1 (plus the non-standard Proxy-Connection); Host is the upstream's own.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -75,6 +85,31 @@ class Seen:
     mode: str
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The upstream's answer to a forwarded request; `at` is the loop's clock when its
+    headers arrived, `dropped` when the client never got it ("drop-response")."""
+
+    at: float
+    method: str
+    path: str
+    kind: str
+    status: int
+    retry_after_ms: int | None = None
+    dropped: bool = False
+
+
+def _retry_after_ms(body: bytes, headers: Any) -> int | None:
+    """What a 429 asks: `retry_after_ms` in its JSON body, else a Retry-After header."""
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        value = json.loads(body).get("retry_after_ms")
+        if isinstance(value, int):
+            return value
+    with contextlib.suppress(ValueError, TypeError):
+        return int(float(headers.get("Retry-After")) * 1000)
+    return None
+
+
 def _forwarded(headers: Any) -> list[tuple[str, str]]:
     """Headers minus hop-by-hop ones, those named by Connection, and Host."""
     named = {token.strip().lower() for value in headers.getall("Connection", [])
@@ -104,8 +139,10 @@ class FaultProxy:
         self.upstream_timeout = upstream_timeout
         self._port = port
         self._mode = self._checked(mode)
+        self._kinds: frozenset[str] | None = None  # the mode's kinds; None: every kind
         self.counts: Counter[tuple[str, str]] = Counter()
         self.requests: list[Seen] = []
+        self.answers: list[Answer] = []
         self.inflight: Counter[str] = Counter()  # kind -> requests being forwarded now
         self._started: dict[int, tuple[str, float]] = {}  # forwarded now: kind, since when
         self._web: web.Server | None = None
@@ -130,9 +167,15 @@ class FaultProxy:
     def mode(self) -> str:
         return self._mode
 
-    def set_mode(self, mode: str) -> None:
-        """Switch at once (no await needed): the next request or connection sees it."""
+    def set_mode(self, mode: str, kinds: Iterable[str] | None = None) -> None:
+        """Switch at once (no await needed): the next request or connection sees it. With
+        `kinds`, only requests of those kinds meet `mode`; the others pass."""
         mode = self._checked(mode)
+        only = None if kinds is None else frozenset(kinds)
+        if only is not None and (mode == "refuse" or not only <= set(KINDS)):
+            raise ValueError(f"kinds {sorted(only)} with mode {mode!r}: kinds are "
+                             f"{', '.join(KINDS)}, and 'refuse' applies to every connection")
+        self._kinds = only
         previous, self._mode = self._mode, mode
         if mode == "refuse" and previous != "refuse":
             self._stop_listening()
@@ -147,6 +190,7 @@ class FaultProxy:
     def reset_counts(self) -> None:
         self.counts.clear()
         self.requests.clear()
+        self.answers.clear()
 
     def since(self, at: float, kind: str | None = None) -> list[Seen]:
         """Requests that arrived at or after loop time `at` (of `kind` when given)."""
@@ -245,7 +289,8 @@ class FaultProxy:
 
     # -- requests --------------------------------------------------------------------
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        mode, kind = self._mode, path_kind(request.path)
+        kind = path_kind(request.path)
+        mode = self._mode if self._kinds is None or kind in self._kinds else "pass"
         self.counts[(mode, kind)] += 1
         self.requests.append(Seen(asyncio.get_running_loop().time(), request.method,
                                   request.path, kind, mode))
@@ -255,18 +300,20 @@ class FaultProxy:
             return web.Response(status=status, text=page, content_type="text/html")
         if mode == "blackhole":
             await self._closing.wait()
-        if mode != "pass" or self._closing.is_set():  # reset (or refuse: a late arrival)
+        if mode not in ("pass", "drop-response") or self._closing.is_set():
+            # reset (or refuse: a late arrival)
             _abort(request.transport)
             raise asyncio.CancelledError  # nothing more to do with this connection
         self.inflight[kind] += 1
         self._started[id(request)] = (kind, asyncio.get_running_loop().time())
         try:
-            return await self._forward(request)
+            return await self._forward(request, kind, drop=mode == "drop-response")
         finally:
             self.inflight[kind] -= 1
             del self._started[id(request)]
 
-    async def _forward(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _forward(self, request: web.BaseRequest, kind: str,
+                       drop: bool = False) -> web.StreamResponse:
         assert self._session is not None
         target = URL(self.upstream + request.raw_path, encoded=True)
         body = request.content if request.body_exists else None
@@ -278,13 +325,31 @@ class FaultProxy:
             return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1>"
                                 "</body></html>\n", content_type="text/html")
         async with upstream:
+            at = asyncio.get_running_loop().time()
+            data = None
+            if drop or upstream.status == 429:  # small answers, read whole
+                try:
+                    data = await upstream.read()
+                except (ClientError, OSError, TimeoutError):
+                    _abort(request.transport)
+                    raise asyncio.CancelledError from None
+            retry = _retry_after_ms(data or b"", upstream.headers) \
+                if upstream.status == 429 else None
+            self.answers.append(Answer(at, request.method, request.path, kind,
+                                       upstream.status, retry, dropped=drop))
+            if drop:  # the homeserver did the work; its answer is lost on the way back
+                _abort(request.transport)
+                raise asyncio.CancelledError
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
             for key, value in _forwarded(upstream.headers):
                 response.headers.add(key, value)
             await response.prepare(request)
             try:
-                async for chunk in upstream.content.iter_any():
-                    await response.write(chunk)
+                if data is not None:
+                    await response.write(data)
+                else:
+                    async for chunk in upstream.content.iter_any():
+                        await response.write(chunk)
             except (ClientError, OSError, TimeoutError):
                 _abort(request.transport)  # the upstream broke mid-body: so does the client
                 raise asyncio.CancelledError from None

@@ -12,87 +12,31 @@ not thousands (exponential backoff up to 60 s).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import make_url
 
-from tests.e2e.helpers import ask, room_with_bot
 from tests.faultproxy import FaultProxy
+from tests.faults.helpers import (
+    Owed,
+    at,
+    linked_team_room,
+    owed_in_history,
+    restart_until_connected,
+    stored_counts,
+)
 from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
 
-PROJECT = "besancon-nsi-egalite"
 OUTAGE = 60.0  # seconds of 502, as in the issue
 SEND_AT = (0.0, 20.0, 40.0)  # the three !point, in seconds from the start of the outage
 KILL_AT = 45.0  # SIGKILL of the bot subprocess, after the three messages, mid-outage
-RESTART_PAUSE = 5.0  # a supervisor's pause between restarts (systemd RestartSec=5)
 MAX_SYNCS = 12  # backoff 1, 2, 4 … 60 s with jitter: at most 8 sync attempts in 60 s
 MAX_REQUESTS = 200  # everything the bot tried during the outage: a hot loop makes thousands
 RECOVERY = 120.0  # after the outage: one capped backoff (60 s) plus handling, with margin
 QUIET = 10.0  # the bot is done when it has synced again and sent nothing for this long
-
-
-@dataclass
-class Owed:
-    """What the bot owes for each `!point` it was sent: ✅ and replies, from the history."""
-
-    reactions: dict[str, int] = field(default_factory=dict)
-    replies: dict[str, int] = field(default_factory=dict)
-
-    def complete(self, event_ids: list[str]) -> bool:
-        return all(self.reactions.get(e, 0) >= 1 and self.replies.get(e, 0) >= 1
-                   for e in event_ids)
-
-
-async def owed_in_history(user: UserClient, room: str, bot_id: str) -> Owed:
-    """The bot's ✅ reactions and replies per target event, read from the room's history on
-    the server (not from the user's own, limited, sync)."""
-    owed, token = Owed(), ""
-    for _ in range(20):
-        resp = await user.client.room_messages(room, start=token, limit=100)
-        for ev in getattr(resp, "chunk", []):
-            src = ev.source
-            content = src.get("content") or {}
-            rel = content.get("m.relates_to") or {}
-            if src.get("sender") != bot_id:
-                continue
-            if src.get("type") == "m.reaction" and rel.get("key") == "✅":
-                owed.reactions[rel["event_id"]] = owed.reactions.get(rel["event_id"], 0) + 1
-            target = (rel.get("m.in_reply_to") or {}).get("event_id")
-            if src.get("type") == "m.room.message" and target:
-                owed.replies[target] = owed.replies.get(target, 0) + 1
-        if not getattr(resp, "chunk", None) or not resp.end:
-            break
-        token = resp.end
-    return owed
-
-
-def stored_counts(sandbox: Sandbox, tag: str) -> dict[str, int]:
-    """event id -> rows in the bot's `updates` table, for the updates carrying `tag`."""
-    db = make_url(sandbox.settings.database.url).database
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
-        rows = conn.execute("SELECT event_id, count(*) FROM updates WHERE text LIKE ? "
-                            "GROUP BY event_id", (f"%{tag}%",)).fetchall()
-    return {event_id: n for event_id, n in rows}
-
-
-async def linked_team_room(sandbox: Sandbox, coord: UserClient, equipe: UserClient) -> str:
-    room = await room_with_bot(coord, sandbox.bot_id, invite=(equipe.user_id,),
-                               name="TraAM NSI (pannes)")
-    await equipe.join(room)
-    await ask(coord, room, f"!lier {PROJECT}")
-    return room
-
-
-async def at(start: float, offset: float) -> None:
-    """Sleep until `offset` seconds after loop time `start`: the scenario's timeline."""
-    loop = asyncio.get_running_loop()
-    await asyncio.sleep(max(0.0, start + offset - loop.time()))
 
 
 async def outage_with_three_points(proxy: FaultProxy, equipe: UserClient, room: str, tag: str,
@@ -215,23 +159,6 @@ async def test_a_502_outage_with_a_crash_in_the_middle(
     problems = exactly_once_problems(sandbox, owed, sent, tag, proxy, start, end)
     assert not problems, "\n".join([*problems, describe(proxy, start, end),
                                     f"exits while restarting: {exits}"])
-
-
-async def restart_until_connected(child: BotSubprocess, exits: list[str],
-                                  deadline: float) -> None:
-    """Start the bot again and again (RESTART_PAUSE apart) until it connects; each failed
-    start's last log line goes to `exits`."""
-    loop = asyncio.get_running_loop()
-    while True:
-        try:
-            await child.start(timeout=max(1.0, deadline - loop.time()), settle=0)
-            return
-        except RuntimeError as exc:
-            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-            exits.append(lines[-1] if lines else "?")
-            if loop.time() > deadline:
-                raise
-        await asyncio.sleep(RESTART_PAUSE)  # a supervisor's pacing, not a guess
 
 
 @pytest.mark.parametrize("mode", ["502", "refuse"])

@@ -13,6 +13,7 @@ import pytest
 from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot, migrated_template
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction
+from traam_bot.domain.notices import APOLOGY
 from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
 from traam_bot.services.units import StoreUnavailable
@@ -101,8 +102,7 @@ async def test_a_handler_bug_apologises_and_lets_the_next_events_flow(
     assert await handled(bot, "$bug") == {"$bug"}  # never handled again (a restart)
     owed = await bot.owed()
     assert [(o.body, o.in_reply_to) for o in owed] == (
-        [("Désolé, une erreur interne m’a empêché de traiter ce message. Elle est consignée "
-          "dans le journal du bot.", "$bug")] if apologised else [])
+        [(APOLOGY, "$bug")] if apologised else [])
     await bot.dispatcher.on_event(message("$p2", "!point séance 2"), TEAM)
     assert await bot.updates(PROJECT) == [("$p2", "séance 2")]
 
@@ -170,3 +170,47 @@ async def test_the_sync_token_is_kept(bot: Bot) -> None:
     assert await bot.dispatcher.load_token() is None
     await bot.dispatcher.save_token("s1_2_3")
     assert await bot.dispatcher.load_token() == "s1_2_3"
+
+
+async def test_a_handler_that_raises_owes_an_apology_and_marks_the_event(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A poison event: logged with its id, a short French apology owed, marked handled
+    ("failed") so that a replay does not try it again; the next event flows."""
+    handle = bot.dispatcher.router.handle
+
+    async def poisoned(uow, incoming, room):  # type: ignore[no-untyped-def]
+        if "💣" in incoming.body:
+            await handle(uow, incoming, room)  # writes an update, then fails: rolled back
+            raise RuntimeError("boom")
+        return await handle(uow, incoming, room)
+
+    monkeypatch.setattr(bot.dispatcher.router, "handle", poisoned)
+    await bot.dispatcher.on_event(message("$p1", "!point 💣 séance 1"), TEAM)
+    assert "$p1" in caplog.text and "RuntimeError: boom" in caplog.text
+    assert await bot.updates(PROJECT) == []
+    [apology] = await bot.owed()
+    assert (apology.kind, apology.in_reply_to, apology.room_id) == ("message", "$p1",
+                                                                  TEAM.room_id)
+    assert apology.body.startswith("Désolé") and len(apology.body) < 200
+    assert await handled(bot, "$p1") == {"$p1"}
+    await bot.dispatcher.on_event(message("$p1", "!point 💣 séance 1"), TEAM)  # a replay
+    assert len(await bot.owed()) == 1  # the same apology, owed once
+    await bot.dispatcher.on_event(message("$p2", "!point séance 2"), TEAM)
+    assert await bot.updates(PROJECT) == [("$p2", "séance 2")]
+
+
+async def test_a_failing_edit_is_apologised_for_and_a_failing_redaction_is_marked(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_a: object, **_kw: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.services.updates, "apply_edit", broken)
+    monkeypatch.setattr(bot.services.updates, "apply_redaction", broken)
+    edit = Edit(room_id=TEAM.room_id, event_id="$e1", sender=ALICE, target="$p0",
+                body="!point corrigé", timestamp=NOW)
+    await bot.dispatcher.on_event(edit, TEAM)
+    await bot.dispatcher.on_event(Redaction(room_id=TEAM.room_id, event_id="$r1",
+                                            sender=ALICE, target="$p0", timestamp=NOW), TEAM)
+    [apology] = await bot.owed()
+    assert apology.in_reply_to == "$e1" and apology.body.startswith("Désolé")
+    assert await handled(bot, "$e1", "$r1") == {"$e1", "$r1"}

@@ -22,6 +22,7 @@ from tests.faultproxy import FaultProxy, path_kind
 
 SYNC = "/_matrix/client/v3/sync"
 SEND = "/_matrix/client/v3/rooms/%21room%3Alocalhost/send/m.room.message/txn-1"
+LIMITED = "/_matrix/client/v3/rooms/%21busy%3Alocalhost/send/m.room.message/txn-2"
 
 
 @dataclass
@@ -59,8 +60,14 @@ async def upstream() -> AsyncIterator[Upstream]:
         await response.write(b"second")
         return response
 
+    async def limited(request: web.Request) -> web.Response:  # Synapse's 429
+        state.seen.append(request)
+        return web.json_response({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests",
+                                  "retry_after_ms": 1234}, status=429)
+
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app.router.add_get(SYNC, slow_sync)
+    app.router.add_put(URL(LIMITED, encoded=True).path, limited)  # routes match decoded
     app.router.add_get("/stream", stream)
     app.router.add_route("*", "/{tail:.*}", echo)
     runner = web.AppRunner(app, access_log=None)
@@ -247,3 +254,60 @@ async def test_close_releases_blackholed_requests(upstream: Upstream,
         await asyncio.wait_for(hanging, 5)
     with pytest.raises(ValueError, match="unknown mode"):
         proxy.set_mode("500")
+
+
+async def test_drop_response_lets_the_upstream_act_and_resets_the_client(
+        proxy: FaultProxy, upstream: Upstream, http: ClientSession) -> None:
+    """A response lost on the way back: the homeserver did the work, the client sees a
+    broken connection and no answer."""
+    proxy.set_mode("drop-response")
+    with pytest.raises((ServerDisconnectedError, ClientOSError)):
+        async with http.put(proxy.url + SEND, json={"body": "hello"}) as resp:
+            await resp.read()
+    # forwarded and answered every time (aiohttp's client retries a PUT once), never returned
+    tries = len(upstream.seen)
+    assert tries in (1, 2) and {r.method for r in upstream.seen} == {"PUT"}
+    assert upstream.bodies == [b'{"body": "hello"}'] * tries
+    sent = URL(SEND, encoded=True).path  # paths are recorded decoded, as in `requests`
+    assert [(a.path, a.status, a.dropped) for a in proxy.answers] == [(sent, 200, True)] * tries
+    assert proxy.counts == {("drop-response", "send"): tries}
+    proxy.set_mode("pass")
+    async with http.put(proxy.url + SEND, json={"body": "again"}) as resp:
+        assert resp.status == 200
+    assert [a.dropped for a in proxy.answers] == [True] * tries + [False]
+
+
+async def test_a_mode_can_target_one_kind_of_request(
+        proxy: FaultProxy, upstream: Upstream, http: ClientSession) -> None:
+    proxy.set_mode("drop-response", kinds=("send",))
+    async with http.get(f"{proxy.url}/_matrix/client/v3/account/whoami") as resp:
+        assert resp.status == 200  # not a send: passes
+    with pytest.raises((ServerDisconnectedError, ClientOSError)):
+        async with http.put(proxy.url + SEND, json={}) as resp:
+            await resp.read()
+    assert proxy.count("pass", "other") == 1 and proxy.count(kind="send") in (1, 2)
+    assert proxy.count("drop-response", "send") == proxy.count(kind="send")
+    proxy.set_mode("503", kinds=["sync"])
+    async with http.get(proxy.url + SYNC) as resp:
+        assert resp.status == 503
+    async with http.put(proxy.url + SEND, json={}) as resp:
+        assert resp.status == 200
+    with pytest.raises(ValueError, match="refuse"):
+        proxy.set_mode("refuse", kinds=("send",))
+    with pytest.raises(ValueError, match="kinds"):
+        proxy.set_mode("502", kinds=("sends",))
+    proxy.set_mode("502")  # no kinds: every request again
+    async with http.put(proxy.url + SEND, json={}) as resp:
+        assert resp.status == 502
+
+
+async def test_a_429_is_forwarded_and_recorded_with_its_retry_after(
+        proxy: FaultProxy, upstream: Upstream, http: ClientSession) -> None:
+    async with http.put(proxy.url + LIMITED, json={}) as resp:
+        assert resp.status == 429
+        assert (await resp.json())["retry_after_ms"] == 1234  # the body reaches the client
+    async with http.put(proxy.url + SEND, json={}) as resp:
+        assert resp.status == 200
+    assert [(a.kind, a.status, a.retry_after_ms) for a in proxy.answers] == [
+        ("send", 429, 1234), ("send", 200, None)]
+    assert proxy.answers[0].at >= proxy.requests[0].at

@@ -22,6 +22,7 @@ from nio import (
     RoomSendError,
     RoomSendResponse,
 )
+from nio.crypto import OlmDevice
 
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import Outgoing
@@ -389,3 +390,23 @@ async def test_an_unknown_room_is_not_found(wire: Wire) -> None:
     with pytest.raises(SendError) as err:
         await react(Sender(wire.client), "!ailleurs:localhost", "$question", "✅")
     assert err.value.status == "M_NOT_FOUND"
+
+
+async def test_a_failed_key_claim_does_not_leave_the_room_blocked(wire: Wire) -> None:
+    """nio marks the room as "sharing its key" before claiming one-time keys and clears the
+    mark only later, inside its try/finally: a claim that fails (timeout, broken connection)
+    would leave the mark, and every later send to the room would wait on it forever."""
+    alice = OlmDevice("@alice:localhost", "ALICEDEV",
+                      {"ed25519": "a" * 43, "curve25519": "b" * 43})
+    assert wire.client.olm is not None
+    wire.client.olm.device_store.add(alice)
+    wire.client.rooms[ROOM].add_member("@alice:localhost", "Alice", None)
+    assert wire.client.get_missing_sessions(ROOM)  # the share starts with a key claim
+    wire.answers = [ClientConnectionError("reset")]  # ... which fails
+    sender = Sender(wire.client, attempt_timeout=2)
+    content = {"msgtype": "m.notice", "body": "Point n° 1"}
+    failed = await sender.attempt(ROOM, "m.room.message", content, "txn-1")
+    assert failed.event_id is None and failed.error == "ClientConnectionError"
+    assert ROOM not in wire.client.sharing_session
+    again = await sender.attempt(ROOM, "m.room.message", content, "txn-1")
+    assert again.event_id is not None, again  # not "TimeoutError": nothing waits forever

@@ -53,8 +53,7 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("handling failed for event %s in %s", event.event_id, event.room_id)
-            await self._failed(event, room)
-            return
+            in_flight = await self._failed(event, room)
         if in_flight:  # committed: let the answer leave before the next event, as a
             # person expects; an outage only delays it (first attempt) and never blocks
             await asyncio.wait(in_flight, timeout=SETTLE_SECONDS)
@@ -76,13 +75,23 @@ class Dispatcher:
             await uow.state.mark_handled(event.event_id, event.room_id, DONE, now)
         return uow.in_flight
 
-    async def _failed(self, event: Incoming | Edit | Redaction, room: RoomView) -> None:
+    async def _failed(self, event: Incoming | Edit | Redaction,
+                      room: RoomView) -> list[asyncio.Future[None]]:
+        """The failed handling left nothing behind (its unit was rolled back): the apology
+        and the "failed" mark, together, so a replay neither retries nor apologises twice.
+        When even that cannot be written (the database is gone), the error goes up."""
         now = self.services.clock()
         async with self.units() as uow:
-            if isinstance(event, Incoming) and self.router.addressed(event, room):
-                await self.outbox.reply(uow, event.room_id, apology(), event,
+            answered = event if isinstance(event, Incoming) else None
+            if isinstance(event, Edit):  # an edited command is answered like one
+                answered = Incoming(room_id=event.room_id, event_id=event.event_id,
+                                    sender=event.sender, body=event.body, timestamp=now,
+                                    is_direct=room.is_direct)
+            if answered is not None and self.router.addressed(answered, room):
+                await self.outbox.reply(uow, event.room_id, apology(), answered,
                                         key=f"event:{event.event_id}:failed", now=now)
             await uow.state.mark_handled(event.event_id, event.room_id, FAILED, now)
+        return uow.in_flight
 
     async def _on_edit(self, uow: UnitOfWork, edit: Edit, room: RoomView) -> None:
         services = self.services

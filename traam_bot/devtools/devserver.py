@@ -28,6 +28,7 @@ from traam_bot.devtools.synapse_config import (
     LOG_CONFIG,
     free_port,
     fresh_config,
+    override_rate_limits,
     port_is_free,
     relax_rate_limits,
     signing_key,
@@ -62,12 +63,17 @@ class LocalSynapse:
         port: int | None = None,
         server_name: str = "localhost",
         relaxed_rate_limits: bool = True,
+        rate_limits: dict[str, dict[str, float] | None] | None = None,
     ) -> None:
+        """`rate_limits` overrides single limits after the relaxing: ``{"rc_message":
+        None}`` keeps Synapse's own, ``{"rc_message": {"per_second": 1, "burst_count":
+        5}}`` sets one."""
         self.workdir = Path(workdir).resolve()
         self._requested_port = port
         self._port = port
         self._server_name = server_name
         self.relaxed_rate_limits = relaxed_rate_limits
+        self.rate_limits = dict(rate_limits or {})
         self._secret = ""
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -95,6 +101,7 @@ class LocalSynapse:
         config = fresh_config(self.workdir, self._server_name, port)
         if self.relaxed_rate_limits:
             relax_rate_limits(config)
+        override_rate_limits(config, self.rate_limits)
         Path(config["signing_key_path"]).write_text(signing_key())
         return config
 
@@ -177,6 +184,19 @@ class LocalSynapse:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+    def restart(self, rate_limits: dict[str, dict[str, float] | None] | None = None) -> None:
+        """Stop, apply `rate_limits` (as in the constructor) to the saved configuration and
+        start again: same port, same accounts and rooms (set-up relaxed, test strict)."""
+        import yaml
+
+        self.stop()
+        if rate_limits:
+            config = yaml.safe_load(self.config_path.read_text())
+            override_rate_limits(config, rate_limits)
+            self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            self.rate_limits.update(rate_limits)
+        self.start()
 
     @property
     def running(self) -> bool:

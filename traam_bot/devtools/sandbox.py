@@ -106,18 +106,20 @@ class BotProcess:
 
 
 class BotSubprocess:
-    """`python -m traam_bot run` as a child process, for SIGKILL/SIGTERM restarts."""
+    """`python -m traam_bot run` as a child process, for SIGKILL/SIGTERM restarts;
+    `module` names another entry point taking the same arguments (a test's launcher)."""
 
     def __init__(self, config_path: Path | str, log_path: Path | str, *,
                  command: list[str] | None = None, cwd: Path | str | None = None,
-                 env: dict[str, str] | None = None, args: Iterable[str] = ()) -> None:
+                 env: dict[str, str] | None = None, args: Iterable[str] = (),
+                 module: str = "traam_bot") -> None:
         """`command` runs the bot (default: this interpreter's `-m traam_bot`), from `cwd`,
         with `env` (default: this process's environment); `args` follow `run --config …`
         (`--standby`)."""
         self.config_path = Path(config_path)
         self.log_path = Path(log_path)
         self.args = list(args)
-        self.command = command or [sys.executable, "-m", "traam_bot"]
+        self.command = command or [sys.executable, "-m", module]
         self.cwd = cwd
         self.env = dict(os.environ) if env is None else env
         self.proc: subprocess.Popen[bytes] | None = None
@@ -163,6 +165,10 @@ class BotSubprocess:
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          cwd=self.cwd, env=dict(self.env, PYTHONUNBUFFERED="1"))
         return self.proc, offset
+
+    def log(self) -> str:
+        """Everything the child wrote so far (all its runs)."""
+        return self._log_since(0) if self.log_path.exists() else ""
 
     def _log_since(self, offset: int) -> str:
         with open(self.log_path, "rb") as log:

@@ -21,6 +21,8 @@ _RATE_LIMITS = """
     rc_key_requests rc_media_create rc_presence.per_user rc_reports rc_user_directory
     rc_profile
 """.split()
+
+
 def free_port() -> int:
     """Return a TCP port that is currently free on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -93,3 +95,17 @@ def relax_rate_limits(config: dict[str, Any]) -> None:
             config.setdefault(parent, {})[child] = dict(_RELAXED)
         else:
             config[parent] = dict(_RELAXED)
+
+
+def override_rate_limits(config: dict[str, Any],
+                         limits: dict[str, dict[str, float] | None]) -> None:
+    """Set single limits ("rc_login.address" style names): None removes the key, so that
+    Synapse applies its own default."""
+    for dotted, value in limits.items():
+        parent, _, child = dotted.partition(".")
+        holder = config.setdefault(parent, {}) if child else config
+        key = child or parent
+        if value is None:
+            holder.pop(key, None)
+        else:
+            holder[key] = dict(value)

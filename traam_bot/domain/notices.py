@@ -40,7 +40,10 @@ def withheld_notice(sender_name: str, code: str) -> Reply:
     return Doc().para(lost).para(_HINT.get(code, _DEFAULT_HINT)).reply()
 
 
+APOLOGY = ("Désolé, une erreur interne m’a empêché de traiter ce message. Elle est "
+           "consignée dans le journal du bot ; vous pouvez réessayer plus tard.")
+
+
 def apology() -> Reply:
     """The answer to a message whose handling failed on a bug (the log has the details)."""
-    return Doc().para("Désolé, une erreur interne m’a empêché de traiter ce message. Elle "
-                      "est consignée dans le journal du bot.").reply()
+    return Doc().para(APOLOGY).reply()

@@ -15,6 +15,7 @@ from typing import Protocol
 from traam_bot.domain.health import Health
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
+from traam_bot.matrix.pace import Pace
 from traam_bot.matrix.send import Sender, content_of
 from traam_bot.services.retry import DATABASE_CAP, Interrupted, Patience
 
@@ -47,8 +48,9 @@ class OutboxSender:
                  backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
                  health: Health | None = None,
                  db_backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
-                 ) -> None:
+                 pace: Pace | None = None) -> None:
         self.delivery = delivery
+        self.pace = pace or Pace()  # one for all rooms: the server limits the bot, not a room
         self.backoff = backoff
         self.doorbell = doorbell
         self.sender = sender
@@ -173,7 +175,10 @@ class OutboxSender:
                             type(exc).__name__)
                 return 0.0
         event_type, content = content_of(out)
-        outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        async with self.pace.turn():
+            outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        if outcome.wait is not None:  # 429: every room holds back, this one at least `wait`
+            self.pace.limited(outcome.wait)
         if outcome.event_id is not None:
             await record(partial(self.delivery.sent, item, outcome.event_id, room_id))
             return None

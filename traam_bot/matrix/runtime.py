@@ -52,6 +52,10 @@ SYNC_FILTER = {
 }
 
 
+SYNC_TIMEOUT_MS = 30_000  # the long poll: the server answers within this when idle
+# A sync still unanswered this long after it began is dead (a proxy that accepts and never
+# answers): given up and retried. nio puts no client-side timeout on a full-state sync.
+SYNC_WATCHDOG = SYNC_TIMEOUT_MS / 1000 + 15
 RECEIPT_DELAY = 10.0
 BACKFILL_PAGES = 10  # at most 1,000 missed events per room are fetched after a gap
 
@@ -130,16 +134,22 @@ class Runtime:
             self.synced_once.set()
 
     async def _sync_once(self, token: str | None, full_state: bool) -> Any:
+        """The sync's response or error; None when a stop was asked meanwhile."""
         task = asyncio.ensure_future(self.client.sync(
-            timeout=30_000, since=token, full_state=full_state or None,
+            timeout=SYNC_TIMEOUT_MS, since=token, full_state=full_state or None,
             sync_filter=SYNC_FILTER))
         stop = asyncio.ensure_future(self.stopping.wait())
-        done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({task, stop}, timeout=SYNC_WATCHDOG,
+                                     return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         if task not in done:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            return None
+            if stop in done:
+                return None
+            log.warning("sync did not answer within %.0f s: the homeserver does not respond "
+                        "(le serveur Matrix ne répond pas)", SYNC_WATCHDOG)
+            return TimeoutError()
         try:
             return task.result()
         except (ClientError, TimeoutError, OSError) as exc:

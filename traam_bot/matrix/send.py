@@ -28,10 +28,16 @@ from nio.api import Api
 
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import PERMANENT_ERRORS, Outgoing
+from traam_bot.matrix.pace import RateLimited
 
 log = logging.getLogger(__name__)
 
 NIO_CLEAR_TYPES = frozenset({"m.reaction"})  # types nio's room_send leaves unencrypted
+# One attempt may take several requests (members, keys, the group session, the event), each
+# bounded by the client's request timeout (session.REQUEST_TIMEOUT, 45 s); the attempt as a
+# whole is bounded too, so that a send never hangs: it is given up and retried later with
+# the same transaction id.
+ATTEMPT_TIMEOUT = 90.0
 
 
 class SendError(Exception):
@@ -99,19 +105,25 @@ class Sender:
     """Checked sends: every answer of the homeserver classified (nio returns errors as
     values); reactions encrypted in encrypted rooms."""
 
-    def __init__(self, client: AsyncClient, attempts: int = 5) -> None:
+    def __init__(self, client: AsyncClient, attempts: int = 5,
+                 attempt_timeout: float = ATTEMPT_TIMEOUT) -> None:
         self.client = client
         self.attempts = attempts
+        self.attempt_timeout = attempt_timeout
 
     async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
                       txn: str) -> Outcome:
         try:
-            resp = await self._room_send(room_id, event_type, content, txn)
+            async with asyncio.timeout(self.attempt_timeout):
+                resp = await self._room_send(room_id, event_type, content, txn)
+        except RateLimited as exc:  # pace.surface_rate_limits: the caller waits, not nio
+            return Outcome(error=str(exc), wait=exc.wait)
         except (MembersSyncError, GroupEncryptionError) as exc:  # preparation failed
             return Outcome(error=type(exc).__name__)
         except LocalProtocolError as exc:  # nio does not know the room: we are not in it
             return Outcome(refused="M_NOT_FOUND", error=str(exc))
         except (ClientError, TimeoutError, OSError) as exc:
+            self._unmark_sharing(room_id)
             return Outcome(error=type(exc).__name__)
         if isinstance(resp, RoomSendResponse):
             return Outcome(event_id=resp.event_id)
@@ -122,6 +134,16 @@ class Sender:
             wait = (resp.retry_after_ms or 0) / 1000 or None
             return Outcome(error=error, wait=wait)
         return Outcome(error=type(resp).__name__)
+
+    def _unmark_sharing(self, room_id: str) -> None:
+        """nio marks an encrypted room as "sharing its key" before it claims one-time keys,
+        and clears the mark only in a later try/finally: a claim that failed (timeout,
+        broken connection, this attempt's own timeout) leaves the mark, and every later
+        send to the room would wait on it forever. Sends to a room go one at a time (the
+        outbox's queue per room): a mark left once an attempt has failed is such a leftover."""
+        sharing = getattr(self.client, "sharing_session", {}).pop(room_id, None)
+        if sharing is not None:
+            sharing.set()
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any],
                    txn: str) -> str:

@@ -16,6 +16,7 @@ from nio.crypto import ENCRYPTION_ENABLED
 from traam_bot.config.private import private_dir, secure_tree
 from traam_bot.matrix.errors import RESET_HINT, MatrixStartError, lost_keys
 from traam_bot.matrix.keystore import check_key_store, key_store_file
+from traam_bot.matrix.pace import surface_rate_limits
 
 __all__ = ["CREDENTIALS_FILE", "Credentials", "MatrixStartError", "login_new_device",
            "new_client", "open_session", "read_credentials"]
@@ -30,6 +31,10 @@ LOGIN_REFUSALS = {
     "M_LIMIT_EXCEEDED": "trop de tentatives, réessayez dans quelques minutes",
     "M_INVALID_USERNAME": "identifiant invalide",
 }
+# No request waits longer than a sync long poll (30 s) plus 15 s for the server to answer:
+# a homeserver that accepts connections and never answers (a black hole) is given up on
+# within that time, at start too (SPEC §3: « serveur Matrix injoignable », non-zero exit).
+REQUEST_TIMEOUT = 45.0
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,15 @@ def new_client(homeserver: str, user_id: str, store_path: str, device_id: str = 
     config = AsyncClientConfig(
         encryption_enabled=True,
         store_sync_tokens=False,  # the bot saves its own token, after handling a batch
-        max_timeouts=1,  # connection errors come back to our supervised loop
-        request_timeout=60,
+        # a timeout or a broken connection comes back at once to our own loops, which
+        # back off (nio would retry at once, and a second time without any pause)
+        max_timeouts=0,
+        request_timeout=REQUEST_TIMEOUT,
     )
-    return AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
-                       config=config)
+    client = AsyncClient(homeserver, user_id, device_id=device_id, store_path=store_path,
+                         config=config)
+    surface_rate_limits(client)  # a room send's 429 comes back to the outbox, which paces
+    return client
 
 
 async def open_session(homeserver: str, user_id: str, store_path: str, *, password: str | None,
@@ -103,14 +112,15 @@ async def open_session(homeserver: str, user_id: str, store_path: str, *, passwo
     except MatrixStartError:
         await client.close()
         raise
+    except TimeoutError:  # before ClientError: aiohttp's timeouts are both
+        await client.close()
+        raise MatrixStartError(
+            f"serveur Matrix injoignable : {homeserver} (pas de réponse en "
+            f"{REQUEST_TIMEOUT:.0f} s)") from None
     except (ClientError, OSError) as exc:
         await client.close()
         raise MatrixStartError(f"serveur Matrix injoignable : {homeserver} "
                                f"({type(exc).__name__})") from None
-    except TimeoutError:
-        await client.close()
-        raise MatrixStartError(
-            f"serveur Matrix injoignable : {homeserver} (délai dépassé)") from None
     if client.olm is None:
         await client.close()
         raise MatrixStartError("magasin de clés E2EE inutilisable : démarrage refusé "
