@@ -21,8 +21,9 @@ run: venv
 demo: venv
 	$(BIN)/traam-bot demo
 
+# Four workers, a test file each at a time (module fixtures: one Synapse per file).
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4 --dist loadfile
 
 # ruff, mypy, then the layer rules ([tool.importlinter] in pyproject.toml).
 lint: venv

@@ -15,7 +15,7 @@ from sqlalchemy import make_url
 
 from tests.e2e.helpers import ask, room_with_bot
 from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
-from traam_bot.matrix.calls import Backoff
+from traam_bot.domain.backoff import Backoff
 
 PROJECT = "besancon-nsi-egalite"
 RESTART_PAUSE = 5.0  # a supervisor's pause between restarts (systemd RestartSec=5)
@@ -175,7 +175,7 @@ def most_attempts(window: float) -> int:
     in `window` seconds of failures: the first at once, then every delay at its shortest
     (jitter at its bottom)."""
     backoff, elapsed, attempts = Backoff(), 0.0, 1
-    with mock.patch("traam_bot.matrix.calls.random.uniform", lambda low, high: low):
+    with mock.patch("traam_bot.domain.backoff.random.uniform", lambda low, high: low):
         while (elapsed := elapsed + backoff.next()) <= window:
             attempts += 1
     return attempts

@@ -23,7 +23,7 @@ from tests.faults.helpers import (
     until_owed,
 )
 from traam_bot.devtools.sandbox import Sandbox, UserClient
-from traam_bot.matrix.calls import Backoff
+from traam_bot.domain.backoff import Backoff
 
 PHASES = (("502", 15.0), ("503", 15.0), ("reset", 15.0), ("refuse", 15.0))
 OUTAGE = sum(length for _mode, length in PHASES)
