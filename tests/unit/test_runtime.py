@@ -25,10 +25,9 @@ from tests.unit.harness import FakeRoom, make_bot, migrated_template
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.domain import backoff
 from traam_bot.domain.notices import notice_key, withheld_notice
-from traam_bot.matrix import send as send_module
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.runtime import Runtime
-from traam_bot.matrix.send import Sender, SendError
+from traam_bot.matrix.send import Sender
 from traam_bot.matrix.withheld import (
     Undecryptable,
     Withheld,
@@ -112,28 +111,22 @@ class RateLimitedClient:
         return RoomSendResponse("$sent", room_id)
 
 
-async def test_429_waits_what_the_server_asks_then_succeeds(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    waits: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(send_module.asyncio, "sleep", fake_sleep)
+async def test_a_429_is_a_wait_of_what_the_server_asks_then_the_same_txn_succeeds() -> None:
     limited = RoomSendError("Too many requests", "M_LIMIT_EXCEEDED", retry_after_ms=7000)
     client = RateLimitedClient([limited])
-    event_id = await Sender(client).send("!r:localhost", "m.room.message", {}, "txn-1")  # type: ignore[arg-type]
-    assert event_id == "$sent"
-    assert 7.0 <= waits[0] <= 7.25
+    sender = Sender(client)  # type: ignore[arg-type]
+    first = await sender.attempt("!r:localhost", "m.room.message", {}, "txn-1")
+    assert (first.event_id, first.refused, first.wait) == (None, None, 7.0)
+    second = await sender.attempt("!r:localhost", "m.room.message", {}, "txn-1")
+    assert second.event_id == "$sent"
     assert client.txns == ["txn-1", "txn-1"]  # the retry reuses the transaction id
 
 
-async def test_forbidden_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(send_module.asyncio, "sleep", lambda _s: asyncio.sleep(0))
+async def test_forbidden_is_refused_for_good() -> None:
     client = RateLimitedClient([RoomSendError("not in room", "M_FORBIDDEN")])
-    with pytest.raises(SendError) as err:
-        await Sender(client).send("!r:localhost", "m.room.message", {}, "t")  # type: ignore[arg-type]
-    assert err.value.status == "M_FORBIDDEN" and len(client.txns) == 1
+    outcome = await Sender(client).attempt("!r:localhost", "m.room.message", {}, "t")  # type: ignore[arg-type]
+    assert (outcome.refused, outcome.wait) == ("M_FORBIDDEN", None)
+    assert outcome.error == "M_FORBIDDEN not in room" and len(client.txns) == 1
 
 
 # ------------------------------------------------------------------ withheld room keys

@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +23,36 @@ from nio import (
 )
 from nio.crypto import OlmDevice
 
-from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.model import Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.matrix import send as send_module
-from traam_bot.matrix.send import (
-    Sender,
-    SendError,
-    content_of,
-    notice_content,
-    reaction_content,
-    txn_id,
-)
+from traam_bot.matrix.send import Outcome, Sender, content_of, reaction_content
+from traam_bot.store.outbox_repo import txn_id
 
 ROOM = "!salon:localhost"
 REPLY = Reply(plain="2 projets", html="<p>2 projets</p>")
 
 
-def answered(thread_root: str | None = None) -> Incoming:
-    return Incoming(room_id=ROOM, event_id="$question", sender="@alice:localhost",
-                    body="!projets dijon", timestamp=datetime(2025, 12, 1, tzinfo=UTC),
+def reply_row(thread_root: str | None = None, answered: bool = True,
+              msgtype: str = "m.notice") -> Outgoing:
+    """The outbox row of REPLY, answering $question (in a thread when `thread_root`)."""
+    return Outgoing(kind="message", room_id=ROOM, body=REPLY.plain, html=REPLY.html,
+                    msgtype=msgtype, in_reply_to="$question" if answered else None,
                     thread_root=thread_root)
 
 
 def test_notice_without_answered_message() -> None:
-    assert notice_content(REPLY, None) == {
+    assert content_of(reply_row(answered=False)) == ("m.room.message", {
         "msgtype": "m.notice",
         "body": "2 projets",
         "format": "org.matrix.custom.html",
         "formatted_body": "<p>2 projets</p>",
         "m.mentions": {},
-    }
+    })
 
 
 def test_notice_replies_to_the_answered_message() -> None:
-    content = notice_content(REPLY, answered())
+    _kind, content = content_of(reply_row())
     assert content["msgtype"] == "m.notice"
     assert content["m.mentions"] == {}
     assert content["body"] == "2 projets"
@@ -67,7 +62,7 @@ def test_notice_replies_to_the_answered_message() -> None:
 
 
 def test_notice_in_a_thread_stays_in_the_thread_as_a_real_reply() -> None:
-    content = notice_content(REPLY, answered(thread_root="$root"))
+    _kind, content = content_of(reply_row(thread_root="$root"))
     assert content["m.relates_to"] == {
         "rel_type": "m.thread",
         "event_id": "$root",
@@ -79,13 +74,13 @@ def test_notice_in_a_thread_stays_in_the_thread_as_a_real_reply() -> None:
 
 @pytest.mark.parametrize("msgtype", ["m.notice", "m.text"])
 def test_msgtype_can_be_chosen(msgtype: str) -> None:
-    assert notice_content(REPLY, None, msgtype)["msgtype"] == msgtype
+    assert content_of(reply_row(msgtype=msgtype))[1]["msgtype"] == msgtype
 
 
 def test_content_is_not_shared_between_calls() -> None:
-    first = notice_content(REPLY, answered())
+    first = content_of(reply_row())[1]
     first["m.mentions"]["user_ids"] = ["@x:localhost"]
-    assert notice_content(REPLY, answered())["m.mentions"] == {}
+    assert content_of(reply_row())[1]["m.mentions"] == {}
 
 
 def test_reaction_content() -> None:
@@ -95,24 +90,19 @@ def test_reaction_content() -> None:
 
 
 def test_txn_id_is_deterministic_and_url_safe() -> None:
-    first = txn_id("$question", "msg", "0")
-    assert first == txn_id("$question", "msg", "0")
+    first = txn_id("event:$question:reaction:✅")
+    assert first == txn_id("event:$question:reaction:✅")
     assert re.fullmatch(r"traam-[0-9a-f]{32}", first)
 
 
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        (("$q", "msg", "0"), ("$q", "msg", "1")),
-        (("$q", "msg", "0"), ("$r", "msg", "0")),
-        (("$q", "msg", "0"), ("$q", "reaction", "0")),
-        (("$q", "reaction", "✅"), ("$q", "reaction", "❌")),
-        (("ab", "c"), ("a", "bc")),  # parts are separated, not concatenated
-        (("a",), ("a", "")),
-    ],
-)
-def test_txn_id_differs_per_part(a: tuple[str, ...], b: tuple[str, ...]) -> None:
-    assert txn_id(*a) != txn_id(*b)
+@pytest.mark.parametrize(("a", "b"), [
+    ("event:$q:0", "event:$q:1"),
+    ("event:$q:0", "event:$r:0"),
+    ("event:$q:reaction:✅", "event:$q:reaction:❌"),
+    ("schedule:1:2025-12-01T09:00", "schedule:1:2025-12-01T09:01"),
+])
+def test_txn_id_differs_per_cause(a: str, b: str) -> None:
+    assert txn_id(a) != txn_id(b)
 
 
 class RecordingClient:
@@ -129,11 +119,32 @@ class RecordingClient:
         return RoomSendResponse(f"$sent{len(self.sent)}", room_id)
 
 
-async def react(sender: Sender, room_id: str, event_id: str, key: str) -> str:
-    """A reaction as the outbox sender sends one (content from the outbox row)."""
+def reaction_row(room_id: str, event_id: str, key: str) -> tuple[str, dict[str, Any], str]:
+    """A reaction's event type, content and transaction id, as its outbox row gives them."""
     event_type, content = content_of(Outgoing(kind="reaction", room_id=room_id,
                                               in_reply_to=event_id, reaction_key=key))
-    return await sender.send(room_id, event_type, content, txn_id(event_id, "reaction", key))
+    return event_type, content, txn_id(f"event:{event_id}:reaction:{key}")
+
+
+async def attempts(sender: Sender, room_id: str, event_id: str, key: str,
+                   tries: int = 10) -> list[Outcome]:
+    """Attempts at a reaction, as the outbox sender makes them, until it is sent or refused."""
+    outcomes: list[Outcome] = []
+    for _ in range(tries):
+        outcomes.append(await sender.attempt(room_id, *reaction_row(room_id, event_id, key)))
+        if outcomes[-1].event_id is not None or outcomes[-1].refused is not None:
+            return outcomes
+    raise AssertionError(f"never sent nor refused: {outcomes}")
+
+
+async def react(sender: Sender, room_id: str, event_id: str, key: str) -> str:
+    """A reaction as the outbox sender sends one (content and txn id from the outbox row)."""
+    event_type, content = content_of(Outgoing(kind="reaction", room_id=room_id,
+                                              in_reply_to=event_id, reaction_key=key))
+    outcome = await sender.attempt(room_id, event_type, content,
+                                   txn_id(f"event:{event_id}:reaction:{key}"))
+    assert outcome.event_id is not None, outcome
+    return outcome.event_id
 
 
 def test_outbox_rows_become_the_events_clients_expect() -> None:
@@ -143,8 +154,11 @@ def test_outbox_rows_become_the_events_clients_expect() -> None:
     kind, message = content_of(Outgoing(kind="message", room_id=ROOM, body="a", html="<p>a</p>",
                                         in_reply_to="$question", thread_root="$root"))
     assert kind == "m.room.message"
-    assert message == notice_content(Reply(plain="a", html="<p>a</p>"),
-                                     answered(thread_root="$root"))
+    assert message == {
+        "msgtype": "m.notice", "body": "a", "format": "org.matrix.custom.html",
+        "formatted_body": "<p>a</p>", "m.mentions": {},
+        "m.relates_to": {"rel_type": "m.thread", "event_id": "$root", "is_falling_back": False,
+                         "m.in_reply_to": {"event_id": "$question"}}}
     _kind, ping = content_of(Outgoing(kind="message", room_id=ROOM, body="@room", html="",
                                       msgtype="m.text", ping_room=True))
     assert ping["m.mentions"] == {"room": True} and ping["msgtype"] == "m.text"
@@ -233,7 +247,7 @@ async def test_reaction_in_an_encrypted_room_is_encrypted_with_its_relation_in_c
     assert event_id == "$sent1"
     [(method, path, content)] = wire.requests
     assert method == "PUT"
-    assert path.endswith("/send/m.room.encrypted/" + txn_id("$question", "reaction", "✅"))
+    assert path.endswith("/send/m.room.encrypted/" + txn_id("event:$question:reaction:✅"))
     assert content["algorithm"] == "m.megolm.v1.aes-sha2" and content["ciphertext"]
     assert content["m.relates_to"] == RELATION  # servers aggregate reactions on it
     assert "✅" not in json.dumps({k: v for k, v in content.items() if k != "m.relates_to"})
@@ -246,9 +260,10 @@ async def test_reply_reaction_is_encrypted_and_messages_too(wire: Wire) -> None:
     wire.share()
     sender = Sender(wire.client)
     await react(sender, ROOM, "$question", "✅")
-    await sender.send(ROOM, *content_of(Outgoing(kind="message", room_id=ROOM,
-                                                 body="Point n° 1", html="<p>Point n° 1</p>",
-                                                 in_reply_to="$question")), "txn-msg")
+    outcome = await sender.attempt(ROOM, *content_of(Outgoing(
+        kind="message", room_id=ROOM, body="Point n° 1", html="<p>Point n° 1</p>",
+        in_reply_to="$question")), "txn-msg")
+    assert outcome.event_id is not None
     assert wire.sent_types() == ["m.room.encrypted", "m.room.encrypted"]
     assert wire.decrypt(wire.requests[0][2])["type"] == "m.reaction"
 
@@ -259,7 +274,8 @@ async def test_an_edit_is_encrypted_by_nio_with_its_relation_in_clear(wire: Wire
     relation = {"rel_type": "m.replace", "event_id": "$question"}
     content = {"msgtype": "m.notice", "body": "* corrigé", "m.relates_to": relation,
                "m.new_content": {"msgtype": "m.notice", "body": "corrigé"}}
-    await Sender(wire.client).send(ROOM, "m.room.message", content, "txn-edit")
+    assert (await Sender(wire.client).attempt(ROOM, "m.room.message", content,
+                                              "txn-edit")).event_id is not None
     [(_m, path, sent)] = wire.requests
     assert path.endswith("/send/m.room.encrypted/txn-edit")
     assert sent["m.relates_to"] == relation and "m.new_content" not in sent
@@ -355,12 +371,15 @@ async def test_failed_preparation_is_retried_with_the_same_txn(
     monkeypatch.setattr(client, "joined_members", joined_members)
     monkeypatch.setattr(client, "share_group_session", share_group_session)
     wire.answers = [RoomSendError("slow down", "M_LIMIT_EXCEEDED", 1500)]
-    event_id = await react(Sender(client), ROOM, "$question", "✅")
-    assert event_id == "$sent2"
-    assert 3.0 <= no_sleep[0] <= 3.25  # what the server asked for the member list
-    assert len(no_sleep) == 4 and 1.5 <= no_sleep[-1] <= 1.75
-    txn = txn_id("$question", "reaction", "✅")
+    outcomes = await attempts(Sender(client), ROOM, "$question", "✅")
+    assert outcomes[-1].event_id == "$sent2"
+    # what the server asked, for the member list then for the send; the outbox sender
+    # waits that long (its own backoff otherwise)
+    assert [o.wait for o in outcomes[:-1]] == [3.0, None, None, 1.5]
+    assert all(o.refused is None and o.error for o in outcomes[:-1])
+    txn = txn_id("event:$question:reaction:✅")
     assert [p.rsplit("/", 1)[1] for _m, p, _d in wire.requests] == [txn, txn]
+    assert not no_sleep  # an attempt never sleeps: waiting is the outbox sender's
 
 
 @pytest.mark.parametrize("status", ["M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE"])
@@ -368,9 +387,8 @@ async def test_permanent_errors_of_an_encrypted_reaction_are_not_retried(
         wire: Wire, status: str, no_sleep: list[float]) -> None:
     wire.share()
     wire.answers = [RoomSendError("no", status)]
-    with pytest.raises(SendError) as err:
-        await react(Sender(wire.client), ROOM, "$question", "✅")
-    assert err.value.status == status and len(wire.requests) == 1 and not no_sleep
+    [outcome] = await attempts(Sender(wire.client), ROOM, "$question", "✅")
+    assert outcome.refused == status and len(wire.requests) == 1 and not no_sleep
 
 
 async def test_a_forbidden_member_list_is_permanent(wire: Wire,
@@ -381,15 +399,13 @@ async def test_a_forbidden_member_list_is_permanent(wire: Wire,
         return JoinedMembersError("not in room", "M_FORBIDDEN")
 
     monkeypatch.setattr(wire.client, "joined_members", joined_members)
-    with pytest.raises(SendError) as err:
-        await react(Sender(wire.client), ROOM, "$question", "✅")
-    assert err.value.status == "M_FORBIDDEN" and not wire.requests
+    [outcome] = await attempts(Sender(wire.client), ROOM, "$question", "✅")
+    assert outcome.refused == "M_FORBIDDEN" and not wire.requests
 
 
 async def test_an_unknown_room_is_not_found(wire: Wire) -> None:
-    with pytest.raises(SendError) as err:
-        await react(Sender(wire.client), "!ailleurs:localhost", "$question", "✅")
-    assert err.value.status == "M_NOT_FOUND"
+    [outcome] = await attempts(Sender(wire.client), "!ailleurs:localhost", "$question", "✅")
+    assert outcome.refused == "M_NOT_FOUND"
 
 
 async def test_a_failed_key_claim_does_not_leave_the_room_blocked(wire: Wire) -> None:

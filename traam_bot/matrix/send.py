@@ -8,9 +8,7 @@ room the way `AsyncClient.room_send` does and then encrypts them like a message.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +24,6 @@ from nio import (
 )
 from nio.api import Api
 
-from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import PERMANENT_ERRORS, Outgoing
 from traam_bot.matrix.pace import RateLimited
 
@@ -40,38 +37,8 @@ NIO_CLEAR_TYPES = frozenset({"m.reaction"})  # types nio's room_send leaves unen
 ATTEMPT_TIMEOUT = 90.0
 
 
-class SendError(Exception):
-    def __init__(self, message: str, status: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def notice_content(reply: Reply, answered: Incoming | None,
-                   msgtype: str = "m.notice") -> dict[str, Any]:
-    """The event content for one message of a reply, related to the answered event."""
-    content: dict[str, Any] = {
-        "msgtype": msgtype,
-        "body": reply.plain,
-        "format": "org.matrix.custom.html",
-        "formatted_body": reply.html,
-        "m.mentions": {},
-    }
-    if answered is not None:
-        relation: dict[str, Any] = {"m.in_reply_to": {"event_id": answered.event_id}}
-        if answered.thread_root:
-            relation.update(rel_type="m.thread", event_id=answered.thread_root,
-                            is_falling_back=False)
-        content["m.relates_to"] = relation
-    return content
-
-
 def reaction_content(event_id: str, key: str) -> dict[str, Any]:
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-
-
-def txn_id(*parts: str) -> str:
-    """Deterministic transaction id: a resend after a crash is deduplicated by the server."""
-    return "traam-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -105,10 +72,8 @@ class Sender:
     """Checked sends: every answer of the homeserver classified (nio returns errors as
     values); reactions encrypted in encrypted rooms."""
 
-    def __init__(self, client: AsyncClient, attempts: int = 5,
-                 attempt_timeout: float = ATTEMPT_TIMEOUT) -> None:
+    def __init__(self, client: AsyncClient, attempt_timeout: float = ATTEMPT_TIMEOUT) -> None:
         self.client = client
-        self.attempts = attempts
         self.attempt_timeout = attempt_timeout
 
     async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
@@ -144,22 +109,6 @@ class Sender:
         sharing = getattr(self.client, "sharing_session", {}).pop(room_id, None)
         if sharing is not None:
             sharing.set()
-
-    async def send(self, room_id: str, event_type: str, content: dict[str, Any],
-                   txn: str) -> str:
-        """A few attempts with backoff (429 waits what the server asks); the outbox sender
-        retries for longer, this is for one-off calls."""
-        delay = 1.0
-        for attempt in range(1, self.attempts + 1):
-            outcome = await self.attempt(room_id, event_type, content, txn)
-            if outcome.event_id is not None:
-                return outcome.event_id
-            if outcome.refused is not None:
-                raise SendError(outcome.error, outcome.refused)
-            log.warning("send to %s failed (%s), attempt %d", room_id, outcome.error, attempt)
-            await asyncio.sleep((outcome.wait or delay) + random.uniform(0, 0.25))
-            delay = min(delay * 2, 30)
-        raise SendError(f"échec d'envoi dans {room_id}")
 
     async def _room_send(self, room_id: str, event_type: str, content: dict[str, Any],
                          txn: str) -> Any:
