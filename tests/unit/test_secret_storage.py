@@ -92,7 +92,9 @@ def test_reference_code_matches_rfc_5869_and_nist_vectors() -> None:
 # --- recovery key -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [b"\0" * 32, b"\xff" * 32, bytes(range(32)), ss.generate_key()])
+# ids: a generated key differs per process, and every test worker must collect the same tests
+@pytest.mark.parametrize("key", [b"\0" * 32, b"\xff" * 32, bytes(range(32)), ss.generate_key()],
+                         ids=["zeros", "ones", "ascending", "generated"])
 def test_recovery_key_format(key: bytes) -> None:
     text = ss.encode_recovery_key(key)
     # 35 bytes always give 48 base58 characters: 12 groups of 4, single spaces between
