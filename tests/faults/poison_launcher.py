@@ -3,7 +3,8 @@ with one handler made to fail, for the poison-event test; no hook in the product
 
 `!point` raises when its text holds POISON (a handler bug on one particular event);
 every other `!point` is handled as usual. The registry is built when the bot starts, after
-this module has replaced the handler in `traam_bot.commands.updates`.
+this module, run as the main program, has replaced the handler in
+`traam_bot.commands.updates` (importing it changes nothing).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ async def poisoned_point(ctx: Context) -> Reply:
     return await _point(ctx)
 
 
-updates.point = poisoned_point  # type: ignore[assignment]
-
 if __name__ == "__main__":
+    # only when run as the bot: a test importing POISON must not poison its own process
+    updates.point = poisoned_point  # type: ignore[assignment]
     sys.exit(main())
