@@ -212,6 +212,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
 
 
+# A file system error names its path: the operator fixes the path, not the code.
+OS_ERRORS: dict[type[OSError], str] = {
+    PermissionError: "droits insuffisants (lecture ou écriture refusée)",
+    FileNotFoundError: "fichier ou dossier introuvable",
+    IsADirectoryError: "dossier à la place d’un fichier",
+    NotADirectoryError: "fichier à la place d’un dossier",
+    FileExistsError: "existe déjà",
+}
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError with a path that `exc` is, or was raised from."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, OSError) and current.filename:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _explain(exc: BaseException) -> str:
     from traam_bot.matrix.session import MatrixStartError
     from traam_bot.ops.http import ListenError
@@ -223,6 +245,10 @@ def _explain(exc: BaseException) -> str:
         return str(exc)  # names the file and what is wrong with it
     if isinstance(exc, ConfigError):
         return f"configuration invalide : {exc}"
+    missing = _os_error(exc)
+    if missing is not None:
+        what = OS_ERRORS.get(type(missing), f"accès impossible ({missing.strerror})")
+        return f"{what} : {missing.filename}"
     if isinstance(exc, StoreUnavailable):  # `db upgrade`, `export`: `run` waits instead
         return f"base de données injoignable ({exc.reason})"
     if isinstance(exc, (MatrixStartError, StoreError, ListenError, InstanceError)):
