@@ -56,7 +56,7 @@ MATRIX = {"homeserver": "http://localhost:8008", "user_id": "@bot:localhost",
 
 
 def test_a_saved_session_stands_for_the_secret(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="matrix.password ou matrix.access_token"):
+    with pytest.raises(ConfigError, match=r"matrix\.password ou matrix\.access_token"):
         parse_settings({"matrix": MATRIX}, tmp_path, env={})
     (tmp_path / "store").mkdir()
     (tmp_path / "store" / "credentials.json").write_text(json.dumps({}), encoding="utf-8")
