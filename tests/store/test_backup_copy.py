@@ -70,7 +70,7 @@ async def test_backup_while_another_connection_writes(source: str, tmp_path: Pat
     with sqlite3.connect(path) as conn:
         conn.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)",
                          [(f"avant-{i}", "x") for i in range(200)])
-    stop, written = threading.Event(), []
+    stop, busy, written = threading.Event(), threading.Event(), []
 
     def writer() -> None:
         conn = sqlite3.connect(path, timeout=10)
@@ -79,13 +79,14 @@ async def test_backup_while_another_connection_writes(source: str, tmp_path: Pat
                 conn.execute("INSERT INTO bot_state (key, value) VALUES (?, 'y')",
                              (f"pendant-{len(written)}",))
             written.append(1)
+            if len(written) == 20:
+                busy.set()
         conn.close()
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        while len(written) < 20:  # the writer is busy before the backup starts
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(busy.wait, 30)  # writing before the backup starts
         (tmp_path / "store").mkdir()
         backup(source, tmp_path / "store", tmp_path / "b" / "traam.db")
     finally:
