@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tests.store.conftest import BACKENDS, reset_postgres
 from tests.store_units import each
-from traam_bot.store.database import Database, upgrade
+from traam_bot.store.database import Database, StoreError, upgrade
 
 OLD_ROWS = [
     "INSERT INTO projects (id, academie, discipline, theme, phase, year, region, room, "
@@ -71,3 +72,11 @@ async def test_data_of_revision_0001_survives_the_upgrade_to_head(empty_url: str
             assert outbox.scalar() == 0
     finally:
         await db.close()
+
+
+@pytest.mark.backend("postgresql")
+async def test_a_missing_postgresql_database_is_named(db_url: str) -> None:
+    missing = make_url(db_url).set(database="traam_absente").render_as_string(
+        hide_password=False)
+    with pytest.raises(StoreError, match="la base PostgreSQL « traam_absente » n’existe pas"):
+        await upgrade(missing)

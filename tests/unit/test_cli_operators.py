@@ -127,3 +127,17 @@ def test_postgresql_backup_archives_the_store_and_gives_pg_dump(tmp_path: Path) 
     assert_one_clean_line(result, "pg_dump", "--host=db.example", "--port=5433", " traam")
     assert "motdepasse-secret" not in result.stderr
     assert (tmp_path / "b.db.store.tar.gz").is_file()
+
+
+def test_copy_between_sqlite_files_then_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    assert run("directory", "import", "--config", str(config)).returncode == 0
+    source = f"sqlite+aiosqlite:///{tmp_path}/data/traam.db"
+    target = f"sqlite+aiosqlite:///{tmp_path}/copie/traam.db"
+    first = run("db", "copy", "--from", source, "--to", target)
+    assert first.returncode == 0, first.stderr
+    assert "Copie terminée" in first.stdout
+    with sqlite3.connect(tmp_path / "copie" / "traam.db") as conn:
+        assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 6
+    assert_one_clean_line(run("db", "copy", "--from", source, "--to", target),
+                          "n’est pas vide", str(tmp_path / "copie" / "traam.db"))
