@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, func, insert, select, text
+from sqlalchemy import Integer, Table, func, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.store.database import Database, StoreError, sqlite_file, upgrade
 from traam_bot.store.models import Base
@@ -23,7 +24,7 @@ class CopyReport:
     rows: int
 
 
-def _tables() -> list:  # type: ignore[type-arg]
+def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in NOT_COPIED]
 
 
@@ -67,7 +68,7 @@ async def copy_database(source_url: str, target_url: str) -> CopyReport:
         await target.close()
 
 
-async def _reset_sequences(session) -> None:  # type: ignore[no-untyped-def]
+async def _reset_sequences(session: AsyncSession) -> None:
     """Rows came with explicit ids: each serial sequence restarts after the largest."""
     for table in _tables():
         for column in table.primary_key.columns:
