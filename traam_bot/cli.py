@@ -13,6 +13,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from traam_bot.cli_db import db_command
+from traam_bot.cli_french import FrenchHelp
+from traam_bot.cli_french import install as install_french
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
 from traam_bot.config.private import PRIVATE_UMASK
 
@@ -26,6 +29,10 @@ INVALID_CHOICE = re.compile(r"argument (\S+): invalid choice: '?(.*?)'? \(choose
 
 
 class FrenchParser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", FrenchHelp)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         match = INVALID_CHOICE.search(message)
         if match and match.group(1).startswith("-"):
@@ -35,19 +42,24 @@ class FrenchParser(argparse.ArgumentParser):
             message = f"{refusal.format(value=value, option=option)} (au choix : {choices})"
         elif match:
             message = f"commande inconnue « {match.group(2)} »"
-        elif "required" in message:
+        elif "obligatoires" in message and "--" in message:
+            message = message.replace("arguments obligatoires manquants",
+                                      "option obligatoire manquante")
+        elif "obligatoires" in message or "required" in message:
             message = "commande incomplète"
         self.exit(EXIT_USAGE, f"traam-bot : {message} (voir traam-bot --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    install_french()
     parser = FrenchParser(prog="traam-bot", description="Bot Matrix du réseau TraAM.")
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
     verbs = parser.add_subparsers(dest="verb", metavar="commande", parser_class=FrenchParser)
     verbs.required = True
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--config", default=DEFAULT_CONFIG, help="fichier de configuration")
+        p.add_argument("--config", default=DEFAULT_CONFIG, metavar="FICHIER",
+                       help=f"fichier de configuration (défaut : {DEFAULT_CONFIG})")
         return p
 
     run = with_config(verbs.add_parser("run", help="lance le bot"))
@@ -57,15 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
     db_verbs = db.add_subparsers(dest="db_verb", metavar="action", parser_class=FrenchParser)
     db_verbs.required = True
     with_config(db_verbs.add_parser("upgrade", help="applique les migrations"))
+    backup = with_config(db_verbs.add_parser(
+        "backup", help="copie de la base (SQLite) et archive du magasin de clés"))
+    backup.add_argument("--out", required=True, metavar="FICHIER",
+                        help="copie de la base ; l’archive des clés est écrite à côté "
+                             "(FICHIER.store.tar.gz)")
+    copy = db_verbs.add_parser("copy", help="copie toutes les tables vers une autre base vide")
+    copy.add_argument("--from", dest="source", required=True, metavar="URL",
+                      help="base source, par ex. sqlite+aiosqlite:///data/traam.db")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                      help="base cible, migrée d’abord, qui doit être vide")
     directory = verbs.add_parser("directory", help="annuaire des projets et contacts")
     dir_verbs = directory.add_subparsers(dest="dir_verb", metavar="action",
                                          parser_class=FrenchParser)
     dir_verbs.required = True
     with_config(dir_verbs.add_parser("import", help="importe l'annuaire dans la base"))
     export = with_config(verbs.add_parser("export", help="bilan de l'année (md ou csv)"))
-    export.add_argument("--format", choices=("md", "csv"), default="md")
-    export.add_argument("--year", default=None, help="année, par ex. 2025-2026")
-    export.add_argument("--out", default=None, help="fichier de sortie (défaut : écran)")
+    export.add_argument("--format", choices=("md", "csv"), default="md",
+                        help="md (Markdown) ou csv")
+    export.add_argument("--year", default=None, metavar="ANNÉE", help="année, par ex. 2025-2026")
+    export.add_argument("--out", default=None, metavar="FICHIER",
+                        help="fichier de sortie (défaut : écran)")
     device = verbs.add_parser("device", help="appareil Matrix du bot")
     dev_verbs = device.add_subparsers(dest="device_verb", metavar="action",
                                       parser_class=FrenchParser)
@@ -79,19 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _db_upgrade(args: argparse.Namespace) -> int:
-    from traam_bot.store.database import upgrade
-
-    settings = load_settings(args.config)
-    await upgrade(settings.database.url)
-    print("Base de données à jour.")
-    return EXIT_OK
-
-
 async def _directory_import(args: argparse.Namespace) -> int:
     from traam_bot.app import prepare_database
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
     db, report = await prepare_database(settings)
     await db.close()
@@ -113,7 +128,7 @@ async def _export(args: argparse.Namespace) -> int:
     from traam_bot.app import export_records
     from traam_bot.domain.export import render_csv, render_markdown
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
     year = args.year or directory.year
     records = await export_records(settings, year)
@@ -170,7 +185,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Coroutine[Any, Any, int]]:
     if args.verb == "db":
-        return _db_upgrade
+        return db_command
     if args.verb == "directory":
         return _directory_import
     return {"run": _run, "export": _export, "demo": _demo, "device": _device}[args.verb]
@@ -197,6 +212,28 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
 
 
+# A file system error names its path: the operator fixes the path, not the code.
+OS_ERRORS: dict[type[OSError], str] = {
+    PermissionError: "droits insuffisants (lecture ou écriture refusée)",
+    FileNotFoundError: "fichier ou dossier introuvable",
+    IsADirectoryError: "dossier à la place d’un fichier",
+    NotADirectoryError: "fichier à la place d’un dossier",
+    FileExistsError: "existe déjà",
+}
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError with a path that `exc` is, or was raised from."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return None
+        if isinstance(current, OSError) and current.filename:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _explain(exc: BaseException) -> str:
     from traam_bot.matrix.session import MatrixStartError
     from traam_bot.ops.http import ListenError
@@ -208,6 +245,10 @@ def _explain(exc: BaseException) -> str:
         return str(exc)  # names the file and what is wrong with it
     if isinstance(exc, ConfigError):
         return f"configuration invalide : {exc}"
+    missing = _os_error(exc)
+    if missing is not None:
+        what = OS_ERRORS.get(type(missing), f"accès impossible ({missing.strerror})")
+        return f"{what} : {missing.filename}"
     if isinstance(exc, StoreUnavailable):  # `db upgrade`, `export`: `run` waits instead
         return f"base de données injoignable ({exc.reason})"
     if isinstance(exc, (MatrixStartError, StoreError, ListenError, InstanceError)):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 
 from traam_bot import resources
 from traam_bot.config.files import (
@@ -21,6 +21,8 @@ from traam_bot.config.files import (
     read_yaml,
 )
 
+# The session the bot saves in its key store after its first login (matrix/session.py).
+CREDENTIALS_FILE = "credentials.json"
 PLACEHOLDERS = {"changeme", "change-me", "change_me", "password", "motdepasse", "secret", "xxx",
                 "…", "..."}
 # A Matrix server name: a DNS name (academic ones have dashes: ac-besancon.fr) or an IP
@@ -66,14 +68,19 @@ class MatrixSettings(Strict):
             raise ValueError("valeur d'exemple à remplacer par le vrai secret")
         return v
 
-    @model_validator(mode="after")
-    def _credentials(self) -> MatrixSettings:
-        if not self.password and not self.access_token:
-            raise ValueError(
-                "matrix.password ou matrix.access_token est requis "
-                "(ou TRAAM_BOT_PASSWORD / TRAAM_BOT_ACCESS_TOKEN)"
-            )
-        return self
+    def require_secret(self) -> None:
+        """`run` and `device …` log in: they need a password, a token, or the session the
+        bot saved in its key store (credentials.json). `export`, `db …` and `directory
+        import` never reach the homeserver and need none of them."""
+        if self.password or self.access_token:
+            return
+        if (Path(self.store_path) / CREDENTIALS_FILE).is_file():
+            return
+        raise ConfigError(
+            "matrix.password ou matrix.access_token est requis "
+            "(ou TRAAM_BOT_PASSWORD / TRAAM_BOT_ACCESS_TOKEN), sauf si "
+            f"{Path(self.store_path) / CREDENTIALS_FILE} contient déjà une session"
+        )
 
     @property
     def server_name(self) -> str:
@@ -212,8 +219,10 @@ def _directory_path(base: Path, value: str) -> str:
         return str(shipped)
 
 
-def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> Settings:
-    """Validate raw YAML data; relative paths are resolved from `base`."""
+def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None,
+                   secret: bool = True) -> Settings:
+    """Validate raw YAML data; relative paths are resolved from `base`. With `secret`
+    (verbs that log in), the Matrix secret is required (MatrixSettings.require_secret)."""
     env = dict(os.environ) if env is None else env
     if not isinstance(raw, dict):
         raise ConfigError("la configuration doit être un dictionnaire YAML (clé: valeur)")
@@ -236,6 +245,8 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
         update={"store_path": _resolve(base, settings.matrix.store_path)}
     )
     database = DatabaseSettings(url=_resolve_db_url(base, settings.database.url))
+    if secret:
+        matrix.require_secret()
     return settings.model_copy(
         update={
             "matrix": matrix,
@@ -245,6 +256,7 @@ def parse_settings(raw: Any, base: Path, env: dict[str, str] | None = None) -> S
     )
 
 
-def load_settings(path: str | Path, env: dict[str, str] | None = None) -> Settings:
+def load_settings(path: str | Path, env: dict[str, str] | None = None,
+                  secret: bool = True) -> Settings:
     path = Path(path)
-    return parse_settings(read_yaml(path), path.resolve().parent, env)
+    return parse_settings(read_yaml(path), path.resolve().parent, env, secret)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from traam_bot import resources
 from traam_bot.config.private import private_dir, private_file, tighten
 from traam_bot.services.units import StoreUnavailable
-from traam_bot.store.errors import is_unavailable, reason_of
+from traam_bot.store.errors import is_unavailable, missing_database, reason_of
 
 # The Alembic scripts, shipped inside the package (traam_bot/resources): a plain install
 # upgrades its database from any folder.
@@ -124,6 +124,12 @@ async def upgrade(url: str, revision: str = "head") -> None:
             raise StoreUnavailable(f"{backend} : {reason_of(exc)}") from exc
         if not isinstance(exc, SQLAlchemyError | OSError):
             raise
+        if missing_database(exc):
+            parsed = make_url(url)
+            raise StoreError(
+                f"la base PostgreSQL « {parsed.database} » n’existe pas sur "
+                f"{parsed.host or 'localhost'} : créez-la (createdb {parsed.database}) ou "
+                "corrigez database.url") from exc
         detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
         raise StoreError(f"base de données inutilisable ({backend}) : {type(exc).__name__}"
                          + (f" : {detail[:200]}" if detail else "")) from exc

@@ -50,6 +50,11 @@ def _transient(err: BaseException) -> bool:
     return any(m in text for m in SQLITE_MESSAGES) or "connection is closed" in text
 
 
+def missing_database(exc: BaseException) -> bool:
+    """PostgreSQL's "database … does not exist" (SQLSTATE 3D000): a setup to fix, not wait for."""
+    return any(getattr(err, "sqlstate", None) == "3D000" for err in _chain(exc))
+
+
 def reason_of(exc: BaseException) -> str:
     """A short description for logs and the health page: the driver's own error."""
     chain = _chain(exc)
