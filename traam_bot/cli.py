@@ -178,12 +178,7 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if not args.verbose else logging.INFO)
+    _configure_logging(args)
     # Everything the bot writes (key store, credentials, database, journals, including the
     # files libraries create) is readable by its owner only.
     os.umask(PRIVATE_UMASK)
@@ -195,6 +190,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
         logging.getLogger(__name__).debug("details", exc_info=True)
         return EXIT_FAIL
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """The config's `logging` section (a config that cannot be read leaves the defaults:
+    the verb says what is wrong with it); `-v` forces DEBUG."""
+    from traam_bot.ops.logs import configure_logging
+
+    level, fmt, secrets = "INFO", "text", [os.environ.get("TRAAM_BOT_PASSWORD"),
+                                           os.environ.get("TRAAM_BOT_ACCESS_TOKEN")]
+    if getattr(args, "config", None):
+        try:
+            settings = load_settings(args.config)
+        except Exception:  # reported by the verb itself
+            pass
+        else:
+            level, fmt = settings.logging.level, settings.logging.format
+            secrets.append(os.environ.get("TRAAM_BOT_RECOVERY_KEY"))
+            m = settings.matrix
+            secrets += [m.password, m.access_token, m.recovery_key]
+    configure_logging("DEBUG" if args.verbose else level, fmt, secrets=secrets)
 
 
 def _explain(exc: BaseException) -> str:
