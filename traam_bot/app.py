@@ -106,6 +106,15 @@ async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
         await db.close()
 
 
+async def check_config(settings: Settings) -> list[tuple[bool, str]]:
+    """`traam-bot check-config` once the file is valid: the database (one SELECT), then
+    Matrix (homeserver, login, key store). Takes no lock: it may run beside the bot."""
+    from traam_bot.matrix.check import check_matrix
+    from traam_bot.store.probe import probe_database
+
+    return [await probe_database(settings.database.url), *await check_matrix(settings.matrix)]
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                   ready: asyncio.Event | None = None, *, standby: bool = False) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given). The database

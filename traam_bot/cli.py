@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reset", help="nouvel appareil signé par la même identité, l’ancien est supprimé"))
     with_config(dev_verbs.add_parser(
         "recovery-key", help="crée le stockage de secrets et affiche la clé de récupération"))
+    with_config(verbs.add_parser(
+        "check-config", help="vérifie la configuration, la base, le serveur et la connexion"))
     demo = verbs.add_parser("demo", help="conversation de démonstration sur un Synapse jetable")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -156,6 +158,21 @@ async def _device(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _check_config(args: argparse.Namespace) -> int:
+    from traam_bot.app import check_config
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"✘ problème : {_explain(exc)}")
+        return EXIT_FAIL
+    print(f"✔ configuration valide ({args.config})")
+    findings = await check_config(settings)
+    for ok, text in findings:
+        print(f"✔ {text}" if ok else f"✘ problème : {text}")
+    return EXIT_OK if all(ok for ok, _ in findings) else EXIT_FAIL
+
+
 async def _demo(args: argparse.Namespace) -> int:
     # The demo is a developer tool: checked and imported here only, so that a bot installed
     # without the dev extra never loads Synapse or traam_bot.devtools.
@@ -173,7 +190,8 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
         return _db_upgrade
     if args.verb == "directory":
         return _directory_import
-    return {"run": _run, "export": _export, "demo": _demo, "device": _device}[args.verb]
+    return {"run": _run, "export": _export, "demo": _demo, "device": _device,
+            "check-config": _check_config}[args.verb]
 
 
 def main(argv: list[str] | None = None) -> int:
