@@ -18,6 +18,7 @@ from traam_bot.config.private import PRIVATE_UMASK
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
+_JSON_LOG = False  # the config asked for JSON log lines (set by _configure_logging)
 
 
 # a refused option value, worded for options whose values have a name of their own
@@ -205,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as exc:  # the one place that turns any failure into one line
-        print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
+        if _JSON_LOG:  # with `format: json`, even this line is a JSON object
+            logging.getLogger("traam_bot").error("traam-bot : %s", _explain(exc))
+        else:
+            print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
         logging.getLogger(__name__).debug("details", exc_info=True)
         return EXIT_FAIL
 
@@ -228,6 +232,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
             m = settings.matrix
             secrets += [m.password, m.access_token, m.recovery_key]
     configure_logging("DEBUG" if args.verbose else level, fmt, secrets=secrets)
+    global _JSON_LOG
+    _JSON_LOG = fmt == "json"
 
 
 def _explain(exc: BaseException) -> str:

@@ -134,3 +134,28 @@ async def test_no_secret_in_the_log_at_debug(stream: io.StringIO, tmp_path: Path
     configure_logging("DEBUG", "json", stream=stream)  # no known values: names still mask
     logging.getLogger("nio.api").debug('{"password": "%s"}', PASSWORD)
     assert PASSWORD not in stream.getvalue()
+
+
+def test_a_failing_verb_writes_json_with_format_json(tmp_path: Path) -> None:
+    """The one-line failure of a verb (here: an unreachable homeserver for device reset)
+    is a JSON object too when the config asks for JSON."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "bot.yaml"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config.write_text(
+        f"matrix: {{homeserver: 'http://127.0.0.1:{port}', user_id: '@b:localhost', "
+        f"password: '{PASSWORD}', store_path: '{tmp_path}/store'}}\n"
+        f"database: {{url: 'sqlite+aiosqlite:///{tmp_path}/t.db'}}\n"
+        "logging: {format: json, level: DEBUG}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "traam_bot", "device", "reset", "--config",
+                           str(config)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [line["level"] for line in lines
+            if line["message"].startswith("traam-bot : ")] == ["ERROR"]
+    assert PASSWORD not in done.stderr

@@ -3,6 +3,7 @@ Prometheus text, moving as the bot works; `/health` beside it still answers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,13 +77,17 @@ async def test_metrics_have_the_spec_names_and_health_still_answers(
 
 
 async def test_a_handled_point_moves_the_counters(
-        tmp_path: Path, template: Path, served: tuple[str, Health, PrometheusMetrics]) -> None:
+        tmp_path: Path, template: Path, served: tuple[str, Health, PrometheusMetrics],
+        caplog: pytest.LogCaptureFixture) -> None:
     base, _health, metrics = served
+    caplog.set_level(logging.INFO, logger="traam_bot.commands.dispatcher")
     async with make_bot(tmp_path, template, metrics=metrics) as bot:
         await bot.link(TEAM.room_id, "besancon-nsi-egalite")
         event = Incoming(room_id=TEAM.room_id, event_id="$p1", sender=ALICE,
                          body="!point Fait : séance 1", timestamp=NOW)
         await bot.dispatcher.on_event(event, TEAM)
+    handled = [r.getMessage() for r in caplog.records if r.name.endswith("dispatcher")]
+    assert handled == ["event $p1 (message) handled in !nsi:localhost"]  # one line, INFO
     metrics.sent()
     metrics.send_error(_code("403 M_FORBIDDEN: nope"))
     samples = await scrape(base)
