@@ -104,3 +104,24 @@ def test_each_bot_has_its_own_registry() -> None:
     one.sent()
     assert b"traam_bot_messages_sent_total 1.0" in one.exposition()
     assert b"traam_bot_messages_sent_total 0.0" in two.exposition()
+
+
+async def test_occurrences_are_counted_by_outcome(tmp_path: Path) -> None:
+    from tests.unit.test_schedule_service import add_reminder, paris
+    from traam_bot.domain.triggers import Trigger
+
+    metrics = PrometheusMetrics()
+    async with make_bot(tmp_path, await migrated_template(tmp_path), metrics=metrics) as bot:
+        service = bot.services.schedules
+        now = paris(2026, 11, 25, 19)
+        await add_reminder(service, Trigger(at=now + timedelta(hours=1)), now)
+        await add_reminder(service, Trigger(at=now + timedelta(hours=2)), now)
+        await add_reminder(service, Trigger(at=now + timedelta(hours=3)), now)
+        assert await service.run_due(now + timedelta(hours=1)) == 1  # on time
+        assert await service.run_due(now + timedelta(hours=5)) == 2  # both late
+        await add_reminder(service, Trigger(at=now + timedelta(hours=6)), now)
+        assert await service.run_due(now + timedelta(days=3)) == 0  # missed
+    text = metrics.exposition().decode()
+    assert 'traam_bot_occurrences_total{outcome="fired"} 1.0' in text
+    assert 'traam_bot_occurrences_total{outcome="late"} 2.0' in text
+    assert 'traam_bot_occurrences_total{outcome="missed"} 1.0' in text
