@@ -59,6 +59,9 @@ def test_json_lines_for_everything(stream: io.StringIO) -> None:
 
 
 def test_the_level_is_respected(stream: io.StringIO) -> None:
+    configure_logging("DEBUG", "text", stream=stream)
+    assert logging.getLogger("nio.api").isEnabledFor(logging.DEBUG)
+    assert not logging.getLogger("peewee").isEnabledFor(logging.INFO)  # key store queries
     configure_logging("WARNING", "text", stream=stream)
     logging.getLogger("traam_bot.x").info("bavard")
     logging.getLogger("traam_bot.x").warning("important")

@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 MASK = "***"
-NOISY = ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler", "peewee", "asyncio")
+NOISY = ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler", "asyncio")
+# nio's key store (peewee) logs its queries with their parameters at DEBUG: the pickled
+# Olm account and session keys. Never below WARNING, whatever the level asked.
+NEVER_VERBOSE = ("peewee",)
 # `"password": "x"`, `password=x`, `'access_token': 'x'`, `Authorization: Bearer x`
 _KEYED = re.compile(
     r"""(?P<key>["']?(?:password|access_token|recovery_key|new_password)["']?\s*[:=]\s*)"""
@@ -91,5 +94,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *,
     for name in NOISY:
         logging.getLogger(name).setLevel(numeric if numeric <= logging.DEBUG
                                          else max(numeric, logging.WARNING))
+    for name in NEVER_VERBOSE:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     logging.captureWarnings(True)  # the `warnings` module's output, through the handler
     return handler
