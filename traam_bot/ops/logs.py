@@ -80,14 +80,16 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", fmt: str = "text", *,
                       secrets: Iterable[str | None] = (),
                       stream: TextIO | None = None) -> logging.Handler:
-    """Replace the root logger's handlers by one; libraries stay at WARNING unless the
-    level asked is DEBUG. Returns the handler (tests)."""
+    """Put one handler on the root logger (replacing one put by an earlier call);
+    libraries stay at WARNING unless the level asked is DEBUG. Returns the handler."""
     mask = Masker(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(mask) if fmt == "json" else TextFormatter(mask))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    for old in list(root.handlers):  # ours from an earlier call (tests call main twice)
+        if getattr(old, "traam_bot", False):
+            root.removeHandler(old)
+    handler.traam_bot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric)
