@@ -19,6 +19,7 @@ from traam_bot.config import Settings, load_directory
 from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.records import ImportReport
 from traam_bot.matrix.cross_signing import TrustOptions, ensure_cross_signing
 from traam_bot.matrix.direct import DirectRooms
@@ -28,6 +29,7 @@ from traam_bot.matrix.runtime import Runtime
 from traam_bot.matrix.send import Sender
 from traam_bot.matrix.session import open_session
 from traam_bot.ops.http import HttpListener
+from traam_bot.ops.metrics import PrometheusMetrics
 from traam_bot.scheduling.timers import ApsTimers
 from traam_bot.services.container import Services
 from traam_bot.services.delivery import Delivery
@@ -52,7 +54,8 @@ def utcnow() -> datetime:
 async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
                          is_member: Callable[[str, str], bool],
                          room_label: Callable[[str], str],
-                         clock: Callable[[], datetime] = utcnow) -> Services:
+                         clock: Callable[[], datetime] = utcnow,
+                         metrics: Metrics = NO_METRICS) -> Services:
     """Every service, wired at construction; `timers` arm in-memory jobs."""
     directory = DirectoryService()
     async with units() as uow:
@@ -66,8 +69,9 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
     composer = DigestComposer(directory, settings.tz)
     schedules = ScheduleService(units, outbox, settings.tz, timers, composer.build,
                                 project_of_room)
+    schedules.metrics = metrics
     return Services(settings=settings, directory=directory, clock=clock,
-                    updates=UpdateService(settings.tz), schedules=schedules,
+                    updates=UpdateService(settings.tz, metrics), schedules=schedules,
                     digests=DigestService(schedules), outbox=outbox, is_member=is_member,
                     room_label=room_label)
 
@@ -102,6 +106,15 @@ async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
         await db.close()
 
 
+async def check_config(settings: Settings) -> list[tuple[bool, str]]:
+    """`traam-bot check-config` once the file is valid: the database (one SELECT), then
+    Matrix (homeserver, login, key store). Takes no lock: it may run beside the bot."""
+    from traam_bot.matrix.check import check_matrix
+    from traam_bot.store.probe import probe_database
+
+    return [await probe_database(settings.database.url), *await check_matrix(settings.matrix)]
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                   ready: asyncio.Event | None = None, *, standby: bool = False) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given). The database
@@ -109,15 +122,18 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
     exit. Another instance on the same database: AnotherInstance, or with `standby` a wait
     until it stops; LockLost when it took over while this one was cut off."""
     stop = stop or signal_event()
-    health = Health(utcnow)
+    metrics = PrometheusMetrics()  # its own registry, read by the listener's /metrics
+    health = Health(utcnow, metrics)
+    metrics.watch(health)  # the outbox's depth joins once the sender exists
     instance = await claim_instance(settings, health, stop, standby)
     if instance is not None:
         listener = None  # the active instance's only: a standby leaves the port free
         try:
             if settings.http is not None:
-                listener = HttpListener(health, settings.http.bind, settings.http.port)
+                listener = HttpListener(health, settings.http.bind, settings.http.port,
+                                        metrics)
                 await listener.start()
-            await _run_as_owner(settings, instance, health, stop, ready)
+            await _run_as_owner(settings, instance, health, stop, ready, metrics)
         finally:
             if listener is not None:
                 await listener.stop()
@@ -145,7 +161,8 @@ async def claim_instance(settings: Settings, health: Health, stop: asyncio.Event
 
 
 async def _run_as_owner(settings: Settings, instance: SingleInstance, health: Health,
-                        stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+                        stop: asyncio.Event, ready: asyncio.Event | None,
+                        metrics: PrometheusMetrics) -> None:
     db = await wait_for_database(settings, health, stop)
     if db is None:
         return  # stopped before the database answered
@@ -154,7 +171,7 @@ async def _run_as_owner(settings: Settings, instance: SingleInstance, health: He
         if not await instance.record():
             return  # stopped, or lost the lock meanwhile (instance.lost)
         watch = asyncio.ensure_future(instance.watch(stop))
-        await _run_connected(settings, db, health, stop, ready)
+        await _run_connected(settings, db, health, stop, ready, metrics)
     finally:
         if watch is not None:
             watch.cancel()
@@ -177,7 +194,8 @@ async def wait_for_database(settings: Settings, health: Health,
 
 
 async def _run_connected(settings: Settings, db: Database, health: Health,
-                         stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+                         stop: asyncio.Event, ready: asyncio.Event | None,
+                         metrics: PrometheusMetrics) -> None:
     units, patience, clock = UnitsOfWork(db), Patience(stop, health=health), utcnow
     m = settings.matrix
     client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
@@ -202,16 +220,19 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
             build_services, settings, units, timers,
             is_member=lambda room_id, user: (room_id in client.rooms
                                              and user in client.rooms[room_id].users),
-            room_label=lambda room_id: room_label(client, room_id), clock=clock),
+            room_label=lambda room_id: room_label(client, room_id), clock=clock,
+            metrics=metrics),
             "chargement de l’annuaire")
         delivery = Delivery(units, services.outbox, clock, settings.tz,
                             room_lost=services.schedules.pause_room,
                             max_age=timedelta(hours=settings.outbox.max_age_hours))
         outbox_sender = OutboxSender(delivery, services.outbox, sender,
-                                     DirectRooms(client).direct_room, health=health)
+                                     DirectRooms(client).direct_room, health=health,
+                                     metrics=metrics)
         health.outbox_oldest = outbox_sender.oldest_pending
+        metrics.watch(health, outbox_sender.depth)
         localpart = m.user_id.split(":", 1)[0].lstrip("@")
-        dispatcher = Dispatcher(services, Router(services), units)
+        dispatcher = Dispatcher(services, Router(services), units, metrics)
         runtime = Runtime(client, dispatcher, settings.servers, display_names=(localpart,),
                           sender=sender, on_recovered=outbox_sender.kick, health=health)
         tasks += [asyncio.ensure_future(_propagate(stop, runtime.stopping)),

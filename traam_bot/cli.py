@@ -21,6 +21,7 @@ from traam_bot.config.private import PRIVATE_UMASK
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
+_JSON_LOG = False  # the config asked for JSON log lines (set by _configure_logging)
 
 
 # a refused option value, worded for options whose values have a name of their own
@@ -98,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reset", help="nouvel appareil signé par la même identité, l’ancien est supprimé"))
     with_config(dev_verbs.add_parser(
         "recovery-key", help="crée le stockage de secrets et affiche la clé de récupération"))
+    with_config(verbs.add_parser(
+        "check-config", help="vérifie la configuration, la base, le serveur et la connexion"))
     demo = verbs.add_parser("demo", help="conversation de démonstration sur un Synapse jetable")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -171,6 +174,21 @@ async def _device(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _check_config(args: argparse.Namespace) -> int:
+    from traam_bot.app import check_config
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"✘ problème : {_explain(exc)}")
+        return EXIT_FAIL
+    print(f"✔ configuration valide ({args.config})")
+    findings = await check_config(settings)
+    for ok, text in findings:
+        print(f"✔ {text}" if ok else f"✘ problème : {text}")
+    return EXIT_OK if all(ok for ok, _ in findings) else EXIT_FAIL
+
+
 async def _demo(args: argparse.Namespace) -> int:
     # The demo is a developer tool: checked and imported here only, so that a bot installed
     # without the dev extra never loads Synapse or traam_bot.devtools.
@@ -188,17 +206,13 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
         return db_command
     if args.verb == "directory":
         return _directory_import
-    return {"run": _run, "export": _export, "demo": _demo, "device": _device}[args.verb]
+    return {"run": _run, "export": _export, "demo": _demo, "device": _device,
+            "check-config": _check_config}[args.verb]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("nio", "aiohttp", "sqlalchemy", "alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if not args.verbose else logging.INFO)
+    _configure_logging(args)
     # Everything the bot writes (key store, credentials, database, journals, including the
     # files libraries create) is readable by its owner only.
     os.umask(PRIVATE_UMASK)
@@ -207,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as exc:  # the one place that turns any failure into one line
-        print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
+        if _JSON_LOG:  # with `format: json`, even this line is a JSON object
+            logging.getLogger("traam_bot").error("traam-bot : %s", _explain(exc))
+        else:
+            print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
         logging.getLogger(__name__).debug("details", exc_info=True)
         return EXIT_FAIL
 
@@ -232,6 +249,28 @@ def _os_error(exc: BaseException) -> OSError | None:
             return current
         current = current.__cause__ or current.__context__
     return None
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """The config's `logging` section (a config that cannot be read leaves the defaults:
+    the verb says what is wrong with it); `-v` forces DEBUG."""
+    from traam_bot.ops.logs import configure_logging
+
+    level, fmt, secrets = "INFO", "text", [os.environ.get("TRAAM_BOT_PASSWORD"),
+                                           os.environ.get("TRAAM_BOT_ACCESS_TOKEN")]
+    if getattr(args, "config", None):
+        try:
+            settings = load_settings(args.config, secret=False)
+        except Exception:  # reported by the verb itself
+            pass
+        else:
+            level, fmt = settings.logging.level, settings.logging.format
+            secrets.append(os.environ.get("TRAAM_BOT_RECOVERY_KEY"))
+            m = settings.matrix
+            secrets += [m.password, m.access_token, m.recovery_key]
+    configure_logging("DEBUG" if args.verbose else level, fmt, secrets=secrets)
+    global _JSON_LOG
+    _JSON_LOG = fmt == "json"
 
 
 def _explain(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from traam_bot.app import build_services
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import load_directory, parse_settings
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.services.container import Services
@@ -120,7 +121,8 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
                    clock: Callable[[], datetime] = lambda: NOW,
                    settings: dict[str, Any] | None = None, *,
                    file: Path | None = None,
-                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncIterator[Bot]:
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                   metrics: Metrics = NO_METRICS) -> AsyncIterator[Bot]:
     """`settings`: bot.yaml keys over the defaults; `file`: a copy of the template at that
     path instead of a memory database."""
     # A memdb database whose name starts with "/" is shared by every connection that names
@@ -148,10 +150,10 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
             validated, units, timers,
             is_member=lambda room_id, user: (room_id in bot_rooms
                                              and bot_rooms[room_id].is_member(user)),
-            room_label=lambda room_id: room_id, clock=clock)
+            room_label=lambda room_id: room_id, clock=clock, metrics=metrics)
         router = Router(services)
-        yield Bot(db, units, services, router, Dispatcher(services, router, units), timers,
-                  bot_rooms)
+        yield Bot(db, units, services, router, Dispatcher(services, router, units, metrics),
+                  timers, bot_rooms)
     finally:
         await db.close()
         keeper.close()

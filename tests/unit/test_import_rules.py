@@ -32,6 +32,7 @@ VIOLATIONS = {
     "apscheduler-only-in-scheduling": ("services/updates.py", "import apscheduler"),
     "product-not-devtools": ("services/directory.py", "from traam_bot.devtools import tool"),
     "nio-only-in-matrix": ("services/outbox.py", "import nio"),
+    "prometheus-only-in-ops": ("services/updates.py", "import prometheus_client"),
     "commands-not-store": ("commands/router.py", "from traam_bot.store import database"),
     # a service reaching up to the composition root
     "layers": ("services/updates.py", "import traam_bot.app"),

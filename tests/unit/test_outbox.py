@@ -269,3 +269,27 @@ async def test_a_kick_retries_at_once_instead_of_at_the_end_of_the_backoff(bot: 
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert len(transport.attempts) == 2
+
+
+async def test_the_sender_counts_sends_and_errors(bot: Bot) -> None:
+    """traam_bot_messages_sent_total and traam_bot_send_errors_total{code}: a 502 twice,
+    then the reaction and the reply go through; a refusal is counted by its code."""
+    from traam_bot.ops.metrics import PrometheusMetrics
+
+    metrics = PrometheusMetrics()
+    await owe_answer(bot, "$q1", "Mise à jour n° 1 enregistrée")
+    transport = FakeTransport(bot.services.clock)  # type: ignore[arg-type]
+    fails = iter([True, True])
+    transport.failing = lambda: next(fails, False)
+    sender = sender_of(bot, transport)
+    sender.metrics = metrics
+    await run_until(sender, lambda: all_done(bot))
+    text = metrics.exposition().decode()
+    assert "traam_bot_messages_sent_total 2.0" in text
+    assert 'traam_bot_send_errors_total{code="network"} 2.0' in text
+    await owe_answer(bot, "$q2", "autre", room="!interdit:localhost", reaction=None)
+    transport.refuse["!interdit:localhost"] = "M_FORBIDDEN"
+    sender = sender_of(bot, transport)
+    sender.metrics = metrics
+    await run_until(sender, lambda: all_done(bot))
+    assert 'traam_bot_send_errors_total{code="M_FORBIDDEN"} 1.0' in metrics.exposition().decode()

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from traam_bot.commands.router import Router
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.domain.notices import apology, notice_key, withheld_notice
 from traam_bot.domain.text import storable
@@ -31,8 +32,10 @@ DONE, FAILED = "done", "failed"  # ledger statuses: handled, or given up on a bu
 class Dispatcher:
     """The runtime's event sink: routes each event and commits what follows from it."""
 
-    def __init__(self, services: Services, router: Router, units: Units) -> None:
+    def __init__(self, services: Services, router: Router, units: Units,
+                 metrics: Metrics = NO_METRICS) -> None:
         self.services = services
+        self.metrics = metrics
         self.router = router
         self.units = units
         self.outbox = services.outbox
@@ -47,6 +50,7 @@ class Dispatcher:
         unhandled and unmarked, for the caller to retry; any other failure is a bug: logged
         with the event id, the event is marked handled as failed (it would only fail
         again) and its author, if they were talking to the bot, gets an apology."""
+        kind = _kind(event)
         try:
             in_flight = await self._handle(event, room)
         except StoreUnavailable:
@@ -54,6 +58,9 @@ class Dispatcher:
         except Exception:
             log.exception("handling failed for event %s in %s", event.event_id, event.room_id)
             in_flight = await self._failed(event, room)
+            kind += "_failed"
+        log.info("event %s (%s) handled in %s", event.event_id, kind, event.room_id)
+        self.metrics.event_handled(kind)
         if in_flight:  # committed: let the answer leave before the next event, as a
             # person expects; an outage only delays it (first attempt) and never blocks
             await asyncio.wait(in_flight, timeout=SETTLE_SECONDS)
@@ -146,6 +153,13 @@ class Dispatcher:
     async def save_token(self, token: str) -> None:
         async with self.units() as uow:
             await uow.state.set(SYNC_TOKEN_KEY, token)
+
+
+def _kind(event: Incoming | Edit | Redaction) -> str:
+    """The `type` label of traam_bot_events_handled_total."""
+    if isinstance(event, Incoming):
+        return "message"
+    return "edit" if isinstance(event, Edit) else "redaction"
 
 
 def _with_context(event: Incoming, room: RoomView) -> Incoming:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -123,6 +123,18 @@ class HttpSettings(Strict):
 
     bind: str = "127.0.0.1"
     port: int = Field(default=9464, ge=1, le=65535)
+class LoggingSettings(Strict):
+    """The process's log on stderr: its level, and text or one JSON object per line."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
 class LimitsSettings(Strict):
     # shortest recurrence (gap between two firings of a reminder, prompt or digest) that a
     # non-admin may schedule; admins may go lower
@@ -136,6 +148,7 @@ class Settings(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     http: HttpSettings | None = None
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     timezone: str = "Europe/Paris"
     # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 
+from traam_bot.domain.metrics import NO_METRICS, Metrics
+
 # The sync long poll lasts 30 s: no successful sync for 75 s means two polls were lost.
 SYNC_LIMIT = timedelta(seconds=75)
 OUTBOX_LIMIT = timedelta(minutes=10)
@@ -38,8 +40,9 @@ class Health:
     going through proves nothing for the write that is waiting. When one waiting piece of
     work gets through, the others are told (`on_database_back`) and retry at once."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], metrics: Metrics = NO_METRICS) -> None:
         self.clock = clock
+        self.metrics = metrics  # counts every database error reported
         self.started_at = clock()
         self.last_sync: datetime | None = None
         self.database_error = ""  # the last reason reported
@@ -54,6 +57,7 @@ class Health:
         """`waiting` (any key naming the work) could not reach the database."""
         self._waiting.setdefault(waiting, self.clock())
         self.database_error = reason
+        self.metrics.database_error()
 
     def database_back(self, waiting: Hashable = "database") -> None:
         """`waiting` went through after waiting: whatever else waits may try again now."""

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Protocol
 
 from traam_bot.domain.health import Health
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.outbox import OutboxItem
 from traam_bot.matrix.calls import Backoff
 from traam_bot.matrix.pace import Pace
@@ -48,8 +49,9 @@ class OutboxSender:
                  backoff: Callable[[], Backoff] = lambda: Backoff(cap=60.0),
                  health: Health | None = None,
                  db_backoff: Callable[[], Backoff] = lambda: Backoff(cap=DATABASE_CAP),
-                 pace: Pace | None = None) -> None:
+                 pace: Pace | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.delivery = delivery
+        self.metrics = metrics
         self.pace = pace or Pace()  # one for all rooms: the server limits the bot, not a room
         self.backoff = backoff
         self.doorbell = doorbell
@@ -94,6 +96,10 @@ class OutboxSender:
         for task in workers:
             task.cancel()  # what is unsent stays in the table for the next start
         await asyncio.gather(*workers, return_exceptions=True)
+
+    def depth(self) -> int:
+        """How many rows wait to be sent (metrics)."""
+        return sum(len(queue) for queue in self._queues.values())
 
     def oldest_pending(self) -> datetime | None:
         """When the oldest row still waiting to be sent was committed (health)."""
@@ -180,8 +186,10 @@ class OutboxSender:
         if outcome.wait is not None:  # 429: every room holds back, this one at least `wait`
             self.pace.limited(outcome.wait)
         if outcome.event_id is not None:
+            self.metrics.sent()
             await record(partial(self.delivery.sent, item, outcome.event_id, room_id))
             return None
+        self.metrics.send_error(outcome.refused or _code(outcome.error))
         if outcome.refused is not None:
             await record(partial(self.delivery.failed, item, outcome.refused, outcome.error))
             return None
@@ -202,3 +210,11 @@ class OutboxSender:
             for waiter in waiters:
                 waiter.cancel()
         return kicks and kicked.is_set() and not self.stopping.is_set()
+
+
+def _code(error: str) -> str:
+    """The Matrix error code (M_…) that `error` names, else "network" (metrics label)."""
+    for word in error.replace(":", " ").replace("(", " ").replace(")", " ").split():
+        if word.startswith("M_"):
+            return word
+    return "M_LIMIT_EXCEEDED" if error.startswith("429") else "network"

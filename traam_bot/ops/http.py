@@ -1,7 +1,7 @@
 """The operator's HTTP listener (config `http`): `GET /health` answers 200 `ok`, or 503
 with what is wrong, in French, one reason per line. The state is domain.health.Health,
-reported to by the rest of the bot; this module only reads it. `/metrics` (a later issue)
-is meant to be one more route here."""
+reported to by the rest of the bot; this module only reads it. `GET /metrics` answers the
+Prometheus text of ops.metrics (when the bot hands its metrics over)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 
 from traam_bot.domain.health import Health
+from traam_bot.ops.metrics import CONTENT_TYPE_LATEST, PrometheusMetrics
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class ListenError(Exception):
     """The listener could not open its port; the message is for the operator."""
 
 
-def health_app(health: Health) -> web.Application:
+def health_app(health: Health, metrics: PrometheusMetrics | None = None) -> web.Application:
     async def get_health(_request: web.Request) -> web.Response:
         problems = health.problems()
         if not problems:
@@ -26,15 +27,24 @@ def health_app(health: Health) -> web.Application:
         return web.Response(status=503, text="\n".join(problems) + "\n",
                             content_type="text/plain", charset="utf-8")
 
+    async def get_metrics(_request: web.Request) -> web.Response:
+        assert metrics is not None
+        response = web.Response(body=metrics.exposition())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
     app = web.Application()
     app.router.add_get("/health", get_health)
+    if metrics is not None:
+        app.router.add_get("/metrics", get_metrics)
     return app
 
 
 class HttpListener:
-    def __init__(self, health: Health, bind: str, port: int) -> None:
+    def __init__(self, health: Health, bind: str, port: int,
+                 metrics: PrometheusMetrics | None = None) -> None:
         self.bind, self.port = bind, port
-        self._runner = web.AppRunner(health_app(health), access_log=None)
+        self._runner = web.AppRunner(health_app(health, metrics), access_log=None)
 
     async def start(self) -> None:
         await self._runner.setup()

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Reply
 from traam_bot.domain.occurrences import next_occurrence, occurrences_between
 from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
@@ -59,7 +60,7 @@ class ScheduleService:
         self.timers = timers
         self.digest_builder = digest_builder
         self.project_of_room = project_of_room
-
+        self.metrics: Metrics = NO_METRICS  # occurrences, by outcome (app sets it)
     async def arm_all(self) -> None:
         async with self.units() as uow:
             active = await uow.schedules.find(statuses=(ACTIVE,))
@@ -146,6 +147,7 @@ class ScheduleService:
         self._arm(uow, schedule.id, nxt)
         if firing is None:
             return 0  # somebody (a second timer, the sweep) already took this occurrence
+        self.metrics.occurrence("late" if late else "fired")
         key = f"schedule:{schedule.id}:{occurrence.isoformat()}"
         post = partial(self.outbox.post, uow, key=key, now=now, firing_id=firing.id,
                        schedule_id=schedule.id, notify=schedule.owner)
@@ -164,6 +166,7 @@ class ScheduleService:
 
     async def _missed(self, uow: UnitOfWork, schedule: Schedule, now: datetime) -> None:
         await uow.schedules.reschedule(schedule.id, None, MISSED)
+        self.metrics.occurrence("missed")
         self._arm(uow, schedule.id, None)
         when = format_datetime(schedule.next_run, self.tz) if schedule.next_run else "?"
         reply = Doc().para(f"Votre rappel « {schedule.message} » prévu le {when} n’a pas pu "

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
 from traam_bot.domain.records import NewUpdate
 from traam_bot.domain.render import B, Doc, I
@@ -27,17 +28,21 @@ RECENT_COUNT = 3
 
 
 class UpdateService:
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: ZoneInfo, metrics: Metrics = NO_METRICS) -> None:
         self.tz = tz
+        self.metrics = metrics
 
     async def record(self, uow: UnitOfWork, project: Project, incoming: Incoming,
                      text: str) -> tuple[Update, bool]:
         """Store the update carried by `incoming`; a second call for the same event is a no-op."""
-        return await uow.updates.record(NewUpdate(
+        update, created = await uow.updates.record(NewUpdate(
             project_id=project.id, author=incoming.sender,
             author_name=incoming.sender_name or incoming.sender, room_id=incoming.room_id,
             event_id=incoming.event_id, text=text, sections=parse_sections(text),
             created_at=incoming.timestamp))
+        if created:
+            self.metrics.update_stored()
+        return update, created
 
     async def apply_edit(self, uow: UnitOfWork, edit: Edit, prefix: str, in_dm: bool,
                          now: datetime) -> Update | None:
