@@ -1,10 +1,28 @@
-"""Shared unit-test fixtures: the real 2025-2026 Bourgogne-Franche-Comté directory."""
+"""Shared unit-test fixtures: the real 2025-2026 Bourgogne-Franche-Comté directory, and the
+bot without Matrix (tests/unit/harness.py) on a database built by the real migrations."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
+from tests.unit.harness import Bot, make_bot, migrated_template
 from traam_bot.domain.model import Contact, Project
+
+
+@pytest.fixture(scope="session")
+async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated database each test's bot starts from (built once per session)."""
+    return await migrated_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
+    """The bot with the seed directory and nothing else; test files override it as needed."""
+    async with make_bot(tmp_path, template) as bot:
+        yield bot
 
 REGION = "Bourgogne-Franche-Comté"
 YEAR = "2025-2026"

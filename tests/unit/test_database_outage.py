@@ -22,7 +22,6 @@ from tests.unit.harness import (
     Bot,
     FakeRoom,
     make_bot,
-    migrated_template,
     settings_for,
 )
 from tests.unit.test_outbox import (
@@ -87,11 +86,6 @@ class OneBatchClient:
         return []
 
     keys_upload = keys_query = keys_claim = send_to_device_messages  # never needed here
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

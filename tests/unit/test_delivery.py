@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.unit.harness import NOW, Bot, make_bot, migrated_template
+from tests.unit.harness import NOW, Bot, make_bot
 from tests.unit.test_outbox import CREATOR, ROOM, Clock, delivery_of, owe_answer, rows
 from traam_bot.domain.outbox import EXPIRED, FAILED, OutboxItem
 from traam_bot.domain.records import ACTIVE, PAUSED
@@ -20,11 +20,6 @@ from traam_bot.store.models import FiringRow
 
 AT = NOW + timedelta(hours=1)  # when the outcome is reported
 PLANNED = "lundi 1er décembre 2025 à 11h00"  # the reminder's occurrence, in Paris
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, REFERENT, Bot, FakeRoom, make_bot, migrated_template
+from tests.unit.harness import ALICE, NOW, REFERENT, Bot, FakeRoom, make_bot
 from traam_bot.domain.model import Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, CANCELLED, PAUSED
@@ -20,11 +20,6 @@ TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice"}, levels={ALIC
 LOOSE = FakeRoom(room_id="!sans-projet:localhost", members={ALICE: "Alice"}, levels={ALICE: 50})
 DM = FakeRoom(room_id="!dm-referente:localhost", is_direct=True, members={REFERENT: "R"})
 OTHER = "@autre-referent:localhost"
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

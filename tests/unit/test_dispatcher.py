@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot, migrated_template
+from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction
 from traam_bot.domain.notices import APOLOGY
@@ -21,11 +21,6 @@ from traam_bot.services.units import StoreUnavailable
 PROJECT = "besancon-nsi-egalite"
 TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice", "@bob:localhost": "Bob"},
                 levels={ALICE: 50})
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, REPO, Bot, make_bot, migrated_template
+from tests.unit.harness import ALICE, NOW, REPO, Bot, make_bot
 from traam_bot.config import load_directory
 from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
@@ -17,11 +17,6 @@ from traam_bot.domain.triggers import Trigger
 NSI = "besancon-nsi-egalite"
 ALIAS = "#traam-nsi:localhost"
 ROOM = "!nsi:localhost"
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -3,30 +3,15 @@ update, oldest first, read from the real repositories on in-memory SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from tests.unit.harness import ALICE, NOW, REPO, Bot, make_bot, migrated_template
+from tests.unit.harness import ALICE, NOW, REPO, Bot
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Incoming
 from traam_bot.services.export import collect
 
 NSI, LETTRES, EPS = "besancon-nsi-egalite", "besancon-lettres-ia", "dijon-eps-explicite"
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
-    async with make_bot(tmp_path, template) as bot:
-        yield bot
 
 
 async def record(bot: Bot, project_id: str, event_id: str, text: str, days: int) -> None:

@@ -28,11 +28,6 @@ NAMES = {"traam_bot_events_handled_total", "traam_bot_messages_sent_total",
          "traam_bot_updates_stored_total"}
 
 
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
-
-
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[str, Health, PrometheusMetrics]]:
     now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.harness import NOW, Bot, make_bot, migrated_template
+from tests.unit.harness import NOW, Bot, make_bot
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT
 from traam_bot.domain.records import PAUSED
@@ -67,11 +67,6 @@ class FakeTransport:
                 seen.add(txn)
                 out.append((room, kind, txn))
         return out
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ Every reply is read whole: its words are what a teacher sees."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom, make_bot, migrated_template
+from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom
 from traam_bot.domain.model import Incoming, Reply
 
 NSI = "besancon-nsi-egalite"
@@ -22,17 +20,6 @@ TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice", BOB: "Bob"},
                 levels={ALICE: 50})
 DM = FakeRoom(room_id="!dm-alice:localhost", is_direct=True, members={ALICE: "Alice"},
               levels={ALICE: 100})
-
-
-@pytest.fixture(scope="module")
-async def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return await migrated_template(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
-    async with make_bot(tmp_path, template) as bot:
-        yield bot
 
 
 _count = iter(range(1, 10_000))
