@@ -80,6 +80,6 @@ async def test_a_poison_event_is_apologised_for_once_and_the_next_ones_flow(
     assert owed.replies.get(poison) == 1, "the apology is sent once, also after the replay"
     assert owed.reactions.get(poison, 0) == 0, "no ✅ for an update that was not stored"
     assert not owed_problems(owed, stored_counts(sandbox, tag), [before, after]), owed
-    errors = [ln for ln in child.log().splitlines() if poison in ln and "failed" in ln]
+    errors = [ln for ln in child.log().splitlines() if poison in ln and " ERROR " in ln]
     assert len(errors) == 1, f"error lines naming {poison}: {errors}"
     assert "RuntimeError: poison" in child.log(), "the traceback is in the log"
