@@ -8,11 +8,10 @@ the product's own repository: 30 `!rappel ajouter` and their 60 answers would th
 be rate-limited); at start the bot fires what is due and owes 30 messages to 30 rooms at
 the same moment.
 
-The rooms are made with relaxed limits; then Synapse restarts with a message limit of
-1 message/s in bursts of 5 (RC_MESSAGE). Synapse's default (0.2/s, bursts of 10) would
-make the delivery alone last 100 s at the very least (148 s measured while nio still
-retried each 429 by itself), too long for a test run on every `make test`; 1 call/s is
-what Tchap asks of bots in bulk operations, and 25 of the 30 messages still meet a 429.
+The rooms are made with relaxed limits; then Synapse restarts with its own default message
+limit (RC_MESSAGE: 0.2 message/s in bursts of 10, as the issue asks). The delivery alone
+then lasts 100 s at the very least (20 messages beyond the burst, one every 5 s); the test
+files run side by side in `make test`, so that wait overlaps the others.
 
 Each room must hold exactly one reminder; whenever Synapse answered 429, the bot's next
 send to that room must come at least `retry_after_ms` later (the proxy records both); and
@@ -37,8 +36,8 @@ from traam_bot.store.database import Database
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 ROOMS = 30
-RC_MESSAGE = {"per_second": 1.0, "burst_count": 5}
-DELIVERY = 120.0  # 25 messages beyond the burst at 1/s, with room for a busy host
+RC_MESSAGE = {"per_second": 0.2, "burst_count": 10}  # Synapse's default rc_message
+DELIVERY = 240.0  # 20 messages beyond the burst at one per 5 s, with room for a busy host
 MAX_429 = 2 * ROOMS  # paced: about one 429 per message at most, never a herd
 
 
