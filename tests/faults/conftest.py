@@ -7,7 +7,7 @@ both go through it. No bot runs between tests: each test starts and stops its ow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import yaml
 
 from tests.e2e.conftest import coord, equipe
 from tests.faultproxy import FaultProxy
+from tests.faults.postgres import ThrowawayPostgres
 from traam_bot.devtools.sandbox import Sandbox
 
 __all__ = ["coord", "equipe"]  # module-scoped users, logged in on `sandbox` below
@@ -44,3 +45,13 @@ async def proxy(sandbox: Sandbox) -> AsyncIterator[FaultProxy]:
         sandbox.config_path.write_text(yaml.safe_dump(config, sort_keys=False,
                                                       allow_unicode=True), encoding="utf-8")
         yield p
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A throwaway PostgreSQL server (initdb/pg_ctl in a temporary folder) per test module."""
+    pg = ThrowawayPostgres()
+    try:
+        yield pg.init()
+    finally:
+        pg.destroy()

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import aiohttp
 import asyncpg
-import pytest
 import yaml
 
 from tests.faults.postgres import ThrowawayPostgres, free_port
@@ -27,15 +25,6 @@ SEND_AT = (0.0, 20.0, 40.0)  # the three !point, in seconds from the start of th
 HEALTH_AT = 45.0  # when /health is asked during the outage
 RECOVERY = 90.0  # after the restart: one capped retry (30 s), the sends, with margin
 QUIET = 5.0  # once all is there, nothing more may come for this long (late duplicates)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[ThrowawayPostgres]:
-    pg = ThrowawayPostgres()
-    try:
-        yield pg.init()
-    finally:
-        pg.destroy()
 
 
 async def health(port: int) -> tuple[int, str]:

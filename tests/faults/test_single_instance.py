@@ -14,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
-from collections.abc import Iterator
 
 import asyncpg
-import pytest
 
 from tests.faults.postgres import ThrowawayPostgres, free_port
 from tests.faults.test_database_outage import answered, bot_on_postgres, health, stored_counts
@@ -27,15 +25,6 @@ from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
 TAKEOVER = 30.0  # SPEC §8: from the active instance's death to the standby's takeover
 REFUSAL = 30.0  # a second plain `run`: Python start-up, the lock, the line
 RECOVERY = 60.0  # after the kill: the takeover, the start, the two answers
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[ThrowawayPostgres]:
-    pg = ThrowawayPostgres()
-    try:
-        yield pg.init()
-    finally:
-        pg.destroy()
 
 
 async def owner_pid(pg: ThrowawayPostgres) -> int | None:
