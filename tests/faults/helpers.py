@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from unittest import mock
 
+import aiohttp
 from nio import JoinResponse, RoomCreateResponse
 from nio.api import RoomPreset
 from sqlalchemy import make_url
@@ -179,3 +180,10 @@ def most_attempts(window: float) -> int:
         while (elapsed := elapsed + backoff.next()) <= window:
             attempts += 1
     return attempts
+
+
+async def http_get(port: int, path: str = "/health") -> tuple[int, str]:
+    """A real HTTP request to the bot's `http` listener: status and body."""
+    async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{port}{path}", timeout=aiohttp.ClientTimeout(total=5)) as r:
+        return r.status, await r.text()

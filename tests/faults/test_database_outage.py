@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import aiohttp
 import asyncpg
 import yaml
 
+from tests.faults.helpers import http_get
 from tests.faults.postgres import ThrowawayPostgres, free_port
 from tests.faults.test_outages import Owed, at, linked_team_room, owed_in_history
 from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
@@ -25,12 +25,6 @@ SEND_AT = (0.0, 20.0, 40.0)  # the three !point, in seconds from the start of th
 HEALTH_AT = 45.0  # when /health is asked during the outage
 RECOVERY = 90.0  # after the restart: one capped retry (30 s), the sends, with margin
 QUIET = 5.0  # once all is there, nothing more may come for this long (late duplicates)
-
-
-async def health(port: int) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http, http.get(
-            f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=5)) as r:
-        return r.status, await r.text()
 
 
 async def parked(pg: ThrowawayPostgres, timeout: float = 30) -> None:
@@ -97,7 +91,7 @@ async def test_a_postgresql_outage_is_waited_out_and_loses_and_doubles_nothing(
     loop = asyncio.get_running_loop()
     try:
         room = await linked_team_room(sandbox, coord, equipe)
-        assert await health(port) == (200, "ok")
+        assert await http_get(port) == (200, "ok")
         tag = f"base-{uuid.uuid4().hex[:8]}"
         await parked(postgres)
         await asyncio.to_thread(postgres.stop)
@@ -107,13 +101,13 @@ async def test_a_postgresql_outage_is_waited_out_and_loses_and_doubles_nothing(
                 await at(start, offset)
                 sent.append(await equipe.send(room, f"!point {tag} {n} : séance {n}"))
             await at(start, HEALTH_AT)
-            during = await health(port)
+            during = await http_get(port)
             alive_during = child.running
             await at(start, OUTAGE)
         finally:
             await asyncio.to_thread(postgres.start)
         owed = await answered(equipe, room, sandbox.bot_id, sent, loop.time() + RECOVERY)
-        after = await health(port)
+        after = await http_get(port)
         alive_after = child.running
     finally:
         await asyncio.to_thread(child.terminate)

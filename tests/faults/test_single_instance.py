@@ -18,7 +18,8 @@ import uuid
 import asyncpg
 
 from tests.faults.postgres import ThrowawayPostgres, free_port
-from tests.faults.test_database_outage import answered, bot_on_postgres, health, stored_counts
+from tests.faults.helpers import http_get
+from tests.faults.test_database_outage import answered, bot_on_postgres, stored_counts
 from tests.faults.test_outages import linked_team_room
 from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient
 
@@ -83,7 +84,7 @@ async def test_a_standby_takes_over_a_killed_bot_and_each_point_is_answered_once
         await standby.wait_log("celle-ci prend le relais", TAKEOVER + 5)
         took = loop.time() - killed
         owed = await answered(equipe, room, sandbox.bot_id, sent, killed + RECOVERY)
-        assert await health(port) == (200, "ok")  # the port was left free by the standby
+        assert await http_get(port) == (200, "ok")  # the port was left free by the standby
         assert await owner_pid(postgres) == (standby.proc.pid if standby.proc else None)
     finally:
         for child in (active, second):
