@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from traam_bot.cli_db import db_command
-from traam_bot.cli_french import FrenchHelp
+from traam_bot.cli_french import FrenchHelp, say
 from traam_bot.cli_french import install as install_french
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
 from traam_bot.config.private import PRIVATE_UMASK
+from traam_bot.domain.text import plural
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
@@ -84,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     dir_verbs = directory.add_subparsers(dest="dir_verb", metavar="action",
                                          parser_class=FrenchParser)
     dir_verbs.required = True
-    with_config(dir_verbs.add_parser("import", help="importe l'annuaire dans la base"))
-    export = with_config(verbs.add_parser("export", help="bilan de l'année (md ou csv)"))
+    with_config(dir_verbs.add_parser("import", help="importe l’annuaire dans la base"))
+    export = with_config(verbs.add_parser("export", help="bilan de l’année (md ou csv)"))
     export.add_argument("--format", choices=("md", "csv"), default="md",
                         help="md (Markdown) ou csv")
     export.add_argument("--year", default=None, metavar="ANNÉE", help="année, par ex. 2025-2026")
@@ -113,10 +114,11 @@ async def _directory_import(args: argparse.Namespace) -> int:
     directory = load_directory(settings.directory)
     db, report = await prepare_database(settings)
     await db.close()
-    print(f"Annuaire importé : {len(directory.projects)} projets, "
-          f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
-          f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "
-          f"{report.unchanged} inchangés).")
+    say(f"Annuaire importé : {plural(len(directory.projects), 'projet')}, "
+          f"{plural(len(directory.contacts), 'contact')} "
+          f"({plural(len(report.added), 'ajouté')}, {plural(len(report.updated), 'modifié')}, "
+          f"{plural(len(report.archived), 'archivé')}, "
+          f"{plural(report.unchanged, 'inchangé')}).")
     return EXIT_OK
 
 
@@ -136,7 +138,7 @@ async def _export(args: argparse.Namespace) -> int:
     year = args.year or directory.year
     records = await export_records(settings, year)
     if not records:
-        print(f"traam-bot : aucun projet pour l'année {year}", file=sys.stderr)
+        say(f"traam-bot : aucun projet pour l’année {year}", file=sys.stderr)
         return EXIT_FAIL
     if args.format == "csv":
         text = render_csv(records, settings.tz)
@@ -146,10 +148,10 @@ async def _export(args: argparse.Namespace) -> int:
         try:
             await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
         except OSError as exc:
-            print(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
+            say(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
                   file=sys.stderr)
             return EXIT_FAIL
-        print(f"Bilan {year} écrit dans {args.out} ({len(records)} projets).")
+        say(f"Bilan {year} écrit dans {args.out} ({plural(len(records), 'projet')}).")
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -162,10 +164,10 @@ async def _device(args: argparse.Namespace) -> int:
     if args.device_verb == "reset":
         report = await reset_device(settings.matrix)
         old = f" ; ancien appareil {report.old_device} supprimé" if report.old_device else ""
-        print(f"Nouvel appareil {report.new_device}, signé par l’identité du bot{old}.")
+        say(f"Nouvel appareil {report.new_device}, signé par l’identité du bot{old}.")
         return EXIT_OK
     key = await create_recovery_key(settings.matrix)
-    print("Stockage de secrets et sauvegarde de clés créés pour le compte du bot.\n"
+    say("Stockage de secrets et sauvegarde de clés créés pour le compte du bot.\n"
           "Clé de récupération (affichée une seule fois, à conserver en lieu sûr) :\n\n"
           f"    {key}\n\n"
           "Elle permet à une personne de se connecter sous le compte du bot (Element, Tchap) "
@@ -180,12 +182,12 @@ async def _check_config(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"✘ problème : {_explain(exc)}")
+        say(f"✘ problème : {_explain(exc)}")
         return EXIT_FAIL
-    print(f"✔ configuration valide ({args.config})")
+    say(f"✔ configuration valide ({args.config})")
     findings = await check_config(settings)
     for ok, text in findings:
-        print(f"✔ {text}" if ok else f"✘ problème : {text}")
+        say(f"✔ {text}" if ok else f"✘ problème : {text}")
     return EXIT_OK if all(ok for ok, _ in findings) else EXIT_FAIL
 
 
@@ -193,7 +195,7 @@ async def _demo(args: argparse.Namespace) -> int:
     # The demo is a developer tool: checked and imported here only, so that a bot installed
     # without the dev extra never loads Synapse or traam_bot.devtools.
     if importlib.util.find_spec("synapse") is None:
-        print("traam-bot : la démo a besoin de Synapse, installez l’extra dev "
+        say("traam-bot : la démo a besoin de Synapse, installez l’extra dev "
               "(pip install -e '.[dev]')", file=sys.stderr)
         return EXIT_FAIL
     from traam_bot.devtools.demo import run_demo
@@ -224,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         if _JSON_LOG:  # with `format: json`, even this line is a JSON object
             logging.getLogger("traam_bot").error("traam-bot : %s", _explain(exc))
         else:
-            print(f"traam-bot : {_explain(exc)}", file=sys.stderr)
+            say(f"traam-bot : {_explain(exc)}", file=sys.stderr)
         logging.getLogger(__name__).debug("details", exc_info=True)
         return EXIT_FAIL
 

@@ -7,7 +7,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from traam_bot.cli_french import say
 from traam_bot.config import load_settings
+from traam_bot.domain.text import plural
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -21,7 +23,7 @@ async def db_command(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, secret=False)
     await upgrade(settings.database.url)
-    print("Base de données à jour.")
+    say("Base de données à jour.")
     return EXIT_OK
 
 
@@ -34,12 +36,12 @@ async def _backup(args: argparse.Namespace) -> int:
         backup, url, Path(settings.matrix.store_path), Path(args.out))
     if report.database is None:
         # PostgreSQL: the key store is archived, the database is pg_dump's job.
-        print(f"Magasin de clés archivé dans {report.store} ({report.store_files} fichiers). "
+        say(f"Magasin de clés archivé dans {report.store} ({plural(report.store_files, 'fichier')}). "
               f"Base PostgreSQL non copiée : sauvegardez-la avec « {pg_dump_hint(url)} ».",
               file=sys.stderr)
         return EXIT_FAIL
-    print(f"Sauvegarde écrite : base dans {report.database}, magasin de clés dans "
-          f"{report.store} ({report.store_files} fichiers).")
+    say(f"Sauvegarde écrite : base dans {report.database}, magasin de clés dans "
+          f"{report.store} ({plural(report.store_files, 'fichier')}).")
     return EXIT_OK
 
 
@@ -47,5 +49,5 @@ async def _copy(args: argparse.Namespace) -> int:
     from traam_bot.store.copy import copy_database
 
     report = await copy_database(args.source, args.target)
-    print(f"Copie terminée : {report.rows} lignes dans {report.tables} tables.")
+    say(f"Copie terminée : {plural(report.rows, 'ligne')} dans {plural(report.tables, 'table')}.")
     return EXIT_OK

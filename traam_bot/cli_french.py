@@ -4,6 +4,10 @@ go through its module-level gettext `_`, which the command line replaces once.""
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TextIO
+
+from traam_bot.domain.typography import apostrophes
 
 FRENCH = {
     "usage: ": "usage : ",
@@ -41,3 +45,9 @@ class FrenchHelp(argparse.HelpFormatter):
 
     def start_section(self, heading: str | None) -> None:
         super().start_section(f"{heading} " if heading else heading)
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """Every message of the command line leaves here, with the typographic apostrophe
+    (messages of exceptions included)."""
+    print(apostrophes(text), file=file or sys.stdout)

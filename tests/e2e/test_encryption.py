@@ -13,6 +13,7 @@ from tests.e2e.helpers import ask, body, room_with_bot
 from tests.store_units import each
 from traam_bot.devtools.sandbox import Sandbox
 from traam_bot.devtools.userclient import Event, UserClient
+from traam_bot.domain.typography import typeset
 from traam_bot.store.database import Database
 
 PROJECT = "besancon-nsi-egalite"
@@ -118,7 +119,7 @@ async def test_withheld_keys_are_reported_once_per_room(
     assert len(found) == 1
     notice = found[0]
     assert notice["decrypted"] is True  # the bot still writes to the room encrypted
-    assert body(notice).startswith(f"{NOTICE} d’equipe :")
+    assert body(notice).startswith(typeset(f"{NOTICE} d’equipe :"))
     assert "appareils non vérifiés exclus" in body(notice)
     assert "salon non chiffré" in body(notice)
     assert "m.relates_to" not in notice["content"] and notice["content"]["m.mentions"] == {}

@@ -8,6 +8,7 @@ from tests.e2e.helpers import ask, body, html, room_with_bot
 from tests.store_units import each
 from traam_bot.devtools.sandbox import Sandbox
 from traam_bot.devtools.userclient import Event, UserClient
+from traam_bot.domain.typography import typeset
 from traam_bot.store.database import Database
 
 REMINDER = "🔔 Rappel : "
@@ -43,9 +44,9 @@ async def test_reminder_is_posted_once(sandbox: Sandbox, coord: UserClient,
     bad = await ask(coord, room, "!rappel ajouter le 31/02/2027 à 9h : impossible")
     assert "Date impossible" in body(bad) and "Exemple" in body(bad)
     done = await ask(coord, room, "!rappel ajouter dans 3 secondes : Réunion d’équipe <b>")
-    assert "Prochain envoi :" in body(done) and "2026" in body(done)
+    assert typeset("Prochain envoi :") in body(done) and "2026" in body(done)
     posted = await wait_texts(coord, room, sandbox.bot_id, REMINDER)
-    assert body(posted[0]) == "🔔 Rappel : Réunion d’équipe <b>"
+    assert body(posted[0]) == typeset("🔔 Rappel : Réunion d’équipe <b>")
     assert "&lt;b&gt;" in html(posted[0])
     await asyncio.sleep(4)
     await coord.wait_for(lambda e: False, timeout=2)
@@ -115,7 +116,7 @@ async def test_reminder_missed_while_down_arrives_once_marked_late(
     await asyncio.sleep(66)  # longer than the one-minute tolerance: the bot was really down
     await sandbox.bot.start()
     posted = await wait_texts(coord, room, sandbox.bot_id, REMINDER)
-    assert body(posted[0]) == "🔔 Rappel : Dépôt des séquences (en retard)"
+    assert body(posted[0]) == typeset("🔔 Rappel : Dépôt des séquences (en retard)")
     await sandbox.bot.restart()
     await coord.wait_for(lambda e: False, timeout=4)
     assert len(bot_texts(coord, room, sandbox.bot_id, REMINDER)) == 1

@@ -88,7 +88,7 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     first = run("directory", "import", "--config", str(config))
     assert first.returncode == 0 and "6 projets, 2 contacts" in first.stdout
     again = run("directory", "import", "--config", str(config))
-    assert "0 ajoutés, 0 modifiés, 0 archivés, 8 inchangés" in again.stdout
+    assert "0 ajouté, 0 modifié, 0 archivé, 8 inchangés" in again.stdout
 
     md = run("export", "--config", str(config), "--format", "md")
     assert md.returncode == 0
@@ -103,7 +103,7 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0][:3] == ["annee", "discipline", "theme"] and len(rows) == 7
     assert_one_clean_line(run("export", "--config", str(config), "--year", "1999-2000"),
-                          "aucun projet pour l'année 1999-2000")
+                          "aucun projet pour l’année 1999-2000")
 
 
 def test_demo_without_synapse_says_to_install_the_dev_extra() -> None:

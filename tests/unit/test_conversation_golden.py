@@ -18,6 +18,8 @@ import pytest
 
 from tests.unit.harness import ALICE, COORD, NOW, REFERENT, FakeRoom, make_bot, migrated_template
 from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.render import sendable
+from traam_bot.domain.typography import violations
 
 GOLDEN = Path(__file__).parent / "golden" / "conversation.txt"
 BOB = "@bob:localhost"
@@ -107,14 +109,17 @@ def render(reply: Reply | None) -> list[str]:
     if reply is None:
         return ["  (pas de réponse)"]
     lines = [f"  réaction : {reply.reaction}"] if reply.reaction else []
-    for i, message in enumerate(reply.messages(), 1):
+    for i, message in enumerate(sendable(reply), 1):  # as the outbox writes them
         lines.append(f"  message {i} :")
         lines += ["    " + line for line in message.plain.split("\n")]
         lines.append("    html : " + message.html)
     return lines
 
 
-async def transcript(tmp_path: Path) -> str:
+async def transcript(tmp_path: Path, sent: list[str] | None = None) -> str:
+    """The conversation as the golden file shows it; every message the bot sends (plain
+    bodies, digests included) is also appended to `sent` when given."""
+    sent = [] if sent is None else sent
     template = await migrated_template(tmp_path)
     out: list[str] = []
     async with make_bot(tmp_path, template) as bot:
@@ -131,9 +136,11 @@ async def transcript(tmp_path: Path) -> str:
             reply = await bot.ask(incoming, room)
             out.append(f"[{n}] {room.room_id} {sender} : {body}")
             out += render(reply)
+            sent += [m.plain for m in sendable(reply)] if reply else []
         owed = [o for o in await bot.owed() if o.label == "digest"]
         out.append("[digests dus]")
         for o in owed:
+            sent.append(o.body)
             out.append(f"  à {o.user_id} :")
             out += ["    " + line for line in o.body.split("\n")]
     return "\n".join(out) + "\n"
@@ -146,3 +153,12 @@ async def test_the_conversation_reads_as_reviewed(tmp_path: Path) -> None:
         pytest.fail(f"{GOLDEN.name} rewritten: read its diff, then run the test again")
     expected = GOLDEN.read_text(encoding="utf-8")
     assert actual.splitlines() == expected.splitlines()
+
+
+async def test_every_message_of_the_conversation_follows_french_typography(
+        tmp_path: Path) -> None:
+    sent: list[str] = []
+    await transcript(tmp_path, sent)
+    assert len(sent) > len(SCRIPT) // 2  # the conversation did run
+    broken = {text: violations(text) for text in sent if violations(text)}
+    assert broken == {}

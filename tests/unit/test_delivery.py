@@ -17,6 +17,7 @@ from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
 from traam_bot.services.delivery import Delivery
 from traam_bot.store.models import FiringRow
+from traam_bot.domain.typography import typeset
 
 AT = NOW + timedelta(hours=1)  # when the outcome is reported
 PLANNED = "lundi 1er décembre 2025 à 11h00"  # the reminder's occurrence, in Paris
@@ -75,8 +76,8 @@ async def test_a_refused_scheduled_post_ends_and_its_creator_is_told_why(
     assert (row.status, row.error, row.done_at) == (FAILED, f"{code} refus inattendu", AT)
     assert await firing_statuses(bot) == [FAILED]
     assert await schedule_status(bot, schedule_id) == (PAUSED if paused else ACTIVE)
-    assert await notices(bot) == [f"Votre rappel « Réunion » prévu le {PLANNED} n’a pas pu "
-                                  f"être publié : {reason}."]
+    assert await notices(bot) == [typeset(f"Votre rappel « Réunion » prévu le {PLANNED} n’a "
+                                          f"pas pu être publié : {reason}.")]
     assert f"outbox row {item.id} refused ({code} refus inattendu)" in caplog.text
 
     await delivery.failed(item, code, "refus inattendu")  # reported twice: told once
@@ -106,9 +107,9 @@ async def test_an_expired_scheduled_post_ends_and_its_creator_is_told(
     assert (row.status, row.error, row.done_at) == (EXPIRED, "expired", AT)
     assert await firing_statuses(bot) == [EXPIRED]
     assert await schedule_status(bot, schedule_id) == ACTIVE
-    assert await notices(bot) == [
+    assert await notices(bot) == [typeset(
         f"Votre rappel « Réunion » prévu le {PLANNED} n’a pas pu être publié : le serveur "
-        "Matrix est resté injoignable plus de 24 heures."]
+        "Matrix est resté injoignable plus de 24 heures.")]
     assert f"outbox row {item.id} expired unsent after 0:00:00 (queue {ROOM})" in caplog.text
     await delivery.expired(item)
     assert len(await notices(bot)) == 1

@@ -22,6 +22,7 @@ from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.unit_of_work import UnitsOfWork
+from traam_bot.domain.typography import typeset
 
 TZ = ZoneInfo("Europe/Paris")
 ROOM = "!team:localhost"
@@ -92,7 +93,7 @@ async def test_one_off_fires_once_at_its_time(service: ScheduleService,
     assert await service.run_due(now + timedelta(hours=1)) == 1
     assert await service.run_due(now + timedelta(hours=1, minutes=1)) == 0
     [post] = await owed(units)
-    assert post.room_id == ROOM and post.body == "🔔 Rappel : Réunion"
+    assert post.room_id == ROOM and post.body == typeset("🔔 Rappel : Réunion")
     assert post.msgtype == "m.text" and post.ping_room is False
     assert post.notify == CREATOR and post.firing_id is not None
 
@@ -113,7 +114,7 @@ async def test_missed_one_off_within_a_day_is_sent_late(service: ScheduleService
     now = paris(2026, 11, 25, 19)
     await add_reminder(service, Trigger(at=now + timedelta(hours=1)), now)
     assert await service.run_due(now + timedelta(hours=5)) == 1
-    assert [p.body for p in await owed(units)] == ["🔔 Rappel : Réunion (en retard)"]
+    assert [p.body for p in await owed(units)] == [typeset("🔔 Rappel : Réunion (en retard)")]
     assert await service.run_due(now + timedelta(hours=6)) == 0
 
 
@@ -126,9 +127,9 @@ async def test_missed_one_off_older_than_a_day_is_marked_and_creator_told(
     [notice] = await owed(units)
     assert notice.user_id == CREATOR and notice.room_id is None
     assert notice.msgtype == "m.notice"
-    assert notice.body == ("Votre rappel « Réunion » prévu le mercredi 25 novembre 2026 à "
-                           "20h00 n’a pas pu être envoyé : le bot était arrêté depuis plus de "
-                           "24 heures. Il est marqué comme manqué.")
+    assert notice.body == typeset("Votre rappel « Réunion » prévu le mercredi 25 novembre 2026 "
+                                  "à 20h00 n’a pas pu être envoyé : le bot était arrêté depuis "
+                                  "plus de 24 heures. Il est marqué comme manqué.")
     assert service.timers.armed[sid] is None  # type: ignore[attr-defined]
     assert await service.run_due(now + timedelta(days=3)) == 0  # told once
     assert len(await owed(units)) == 1
@@ -143,7 +144,7 @@ async def test_recurring_reminder_down_for_days_sends_one_late_then_resumes(
     assert (await owed(units))[0].body.endswith("(en retard)")
     assert (await get(units, sid)).next_run == paris(2026, 11, 29, 9)
     assert await service.run_due(paris(2026, 11, 29, 9)) == 1
-    assert (await owed(units))[1].body == "🔔 Rappel : Réunion"
+    assert (await owed(units))[1].body == typeset("🔔 Rappel : Réunion")
 
 
 async def test_missed_digests_are_sent_once(service: ScheduleService,
@@ -202,7 +203,7 @@ async def test_prompt_firing_owes_a_prompt_of_the_room_project(service: Schedule
               trigger=Trigger(weekdays=(4,), hour=16, minute=0), now=now)
     assert await service.run_due(paris(2026, 11, 27, 16)) == 1
     [prompt] = await owed(units)
-    assert prompt.body == "Où en est l’équipe cette semaine ? Répondez dans ce fil."
+    assert prompt.body == typeset("Où en est l’équipe cette semaine ? Répondez dans ce fil.")
     assert prompt.prompt_project == "besancon-nsi-egalite" and prompt.room_id == ROOM
 
 

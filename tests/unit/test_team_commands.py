@@ -50,7 +50,7 @@ def project_of(bot: Bot, room: FakeRoom = TEAM) -> str | None:
 
 async def test_a_moderator_links_the_room_and_is_told_how_members_post(bot: Bot) -> None:
     reply = await say(bot, f"!lier {NSI}")
-    assert text(reply) == (f"Ce salon est maintenant lié au projet {NSI_LABEL} ({NSI}). "
+    assert text(reply) == (f"Ce salon est maintenant lié au projet NSI (académie de Besançon, {NSI}). "
                            "Les membres peuvent y écrire !point <texte>.")
     assert reply.reaction == "✅"
     assert project_of(bot) == NSI
@@ -74,7 +74,7 @@ async def test_relinking_names_the_project_it_replaces(bot: Bot) -> None:
     reply = await say(bot, f"!lier {LETTRES}")
     assert text(reply) == (
         f"Ce salon était lié au projet {NSI_LABEL}.\n"
-        f"Ce salon est maintenant lié au projet {LETTRES_LABEL} ({LETTRES}). "
+        f"Ce salon est maintenant lié au projet Lettres (académie de Besançon, {LETTRES}). "
         "Les membres peuvent y écrire !point <texte>.")
     assert reply.reaction == "✅"
     assert project_of(bot) == LETTRES

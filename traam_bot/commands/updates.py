@@ -6,6 +6,7 @@ from traam_bot.commands.directory import require_project
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.render import B, Code, Doc, text_reply
+from traam_bot.domain.text import academie_label
 from traam_bot.domain.updates import (
     POINT_NAMES,
     UpdateTextError,
@@ -101,8 +102,9 @@ async def lier(ctx: Context) -> Reply:
     if previous is not None:
         old = directory.project(previous)
         doc.para("Ce salon était lié au projet ", B(_label(old) if old else previous), ".")
-    doc.para("Ce salon est maintenant lié au projet ", B(_label(project)), " (",
-             Code(project.id), f"). Les membres peuvent y écrire {ctx.prefix}point <texte>.")
+    doc.para("Ce salon est maintenant lié au projet ", B(project.discipline), " (",
+             f"{academie_label(project.academie)}, ", Code(project.id),
+             f"). Les membres peuvent y écrire {ctx.prefix}point <texte>.")
     return doc.reply(reaction="✅")
 
 

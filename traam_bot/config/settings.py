@@ -65,7 +65,7 @@ class MatrixSettings(Strict):
     @classmethod
     def _not_placeholder(cls, v: str | None) -> str | None:
         if v is not None and (not v.strip() or v.strip().lower() in PLACEHOLDERS):
-            raise ValueError("valeur d'exemple à remplacer par le vrai secret")
+            raise ValueError("valeur d’exemple à remplacer par le vrai secret")
         return v
 
     def require_secret(self) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
 
 from traam_bot.domain.model import Reply
+from traam_bot.domain.typography import typeset_reply
 
 # Matrix caps an event at 65,536 bytes. A message is measured as the JSON of its content
 # with every non-ASCII character escaped ("\u00e9": what nio encrypts, and never less than
@@ -234,6 +235,13 @@ def bounded(messages: Sequence[Reply], limit: int = MAX_MESSAGE_BYTES) -> list[R
         for piece in cut_text(message.plain, limit - CONTENT_OVERHEAD - 4):
             out.append(Reply(plain=piece, html=plain_html(piece)))
     return out
+
+
+def sendable(reply: Reply, limit: int = MAX_MESSAGE_BYTES) -> list[Reply]:
+    """The messages that leave for `reply`: each typeset (domain.typography), then each
+    within `limit` (`bounded`). The outbox writes nothing else, so no message escapes the
+    typography, whichever command or job built it."""
+    return bounded([typeset_reply(m) for m in reply.messages()], limit)
 
 
 def text_reply(*segs: Segment, reaction: str | None = None) -> Reply:

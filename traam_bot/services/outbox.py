@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import OutboxItem, Outgoing
-from traam_bot.domain.render import bounded
+from traam_bot.domain.render import sendable
 
 if TYPE_CHECKING:  # the unit of work is handed in; services never build one
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -56,11 +56,11 @@ class Outbox:
                     answered: Incoming | None, key: str, now: datetime,
                     msgtype: str = "m.notice") -> None:
         """An answer: its reaction on the answered message first, then its parts in order
-        (each within the size of an event: `bounded`)."""
+        (each typeset and within the size of an event: `sendable`)."""
         if reply.reaction and answered is not None:
             await self.react(uow, room_id, answered.event_id, reply.reaction, now,
                              key=f"{key}:reaction:{reply.reaction}")
-        for i, part in enumerate(bounded(reply.messages())):
+        for i, part in enumerate(sendable(reply)):
             await self.owe(uow, Outgoing(
                 kind="message", room_id=room_id, body=part.plain, html=part.html,
                 msgtype=msgtype,
@@ -82,8 +82,8 @@ class Outbox:
                    label: str = "") -> None:
         """A message of the bot's own (reminder, prompt, digest, notice): in a room, or in
         the direct chat with `user_id` (opened by the sender if there is none); each part
-        within the size of an event (`bounded`)."""
-        for i, part in enumerate(bounded(reply.messages())):
+        typeset and within the size of an event (`sendable`)."""
+        for i, part in enumerate(sendable(reply)):
             await self.owe(uow, Outgoing(
                 kind="message", room_id=room_id, user_id=user_id, body=part.plain,
                 html=part.html, msgtype=msgtype, ping_room=ping_room and i == 0,
