@@ -182,7 +182,7 @@ def register(registry: Registry) -> None:
         "ajouter", aliases=("add",), usage="<quand> : <message>", permission=moderators,
         rooms_only=True, help="programme un rappel publié dans ce salon",
         examples=("rappel ajouter chaque lundi à 9h : Réunion d’équipe",
-                  "rappel ajouter le 15/12/2026 à 14h : Dépôt des ressources"),
+                  "rappel ajouter le 15/12/2027 à 14h : Dépôt des ressources"),
     )(_rappel_add)
     rappel.subcommand(
         "liste", aliases=("list",), permission=moderators,

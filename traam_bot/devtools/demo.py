@@ -31,6 +31,8 @@ from traam_bot.devtools.sandbox import (
     Sandbox,
     UserClient,
 )
+from traam_bot.domain.text import plural
+from traam_bot.domain.typography import violations
 from traam_bot.matrix.cross_signing import request
 from traam_bot.matrix.signing import public_key_of, verify
 
@@ -73,6 +75,15 @@ class Demo:
             WAIT_POST: self.wait_post, EXPORT: self.export,
         }
         self.seen: set[str] = set()
+        self.misprinted = 0  # bot messages that break the French typography rules
+
+    def bot_says(self, text: str) -> None:
+        """A message of the bot in the transcript, checked against domain.typography: a
+        broken rule is shown under it and makes the demo fail."""
+        say(BOT, text)
+        for problem in violations(text):
+            self.misprinted += 1
+            note(f"(typographie : {problem})")
 
     async def play(self, steps: tuple[Step, ...]) -> None:
         for step in steps:
@@ -146,7 +157,7 @@ class Demo:
         if not found:
             self._missing()
         for event in found:
-            say(BOT, _body(event))
+            self.bot_says(_body(event))
 
     async def wait_post(self, step: Step) -> str | None:
         """A message the bot posts on its own (reminder, prompt, digest)."""
@@ -161,7 +172,7 @@ class Demo:
             self._missing()
             return None
         self.seen.add(found[0]["event_id"])
-        say(BOT, _body(found[0]))
+        self.bot_says(_body(found[0]))
         if step.label:
             self.labels[step.label] = found[0]["event_id"]
         return None
@@ -205,7 +216,7 @@ class Demo:
             self.unexpected += 1
             note("(réponse inattendue :)")
         for event in user.replies(room, event_id):
-            say(BOT, _body(event))
+            self.bot_says(_body(event))
         for key in _reactions(user, room, event_id, self.sandbox.bot_id):
             note(f"({BOT} réagit {key})")
 
@@ -259,7 +270,7 @@ async def run_demo(keep: bool = False, steps: tuple[Step, ...] = SCENARIO) -> in
     """Play the scripted conversation; 0 when every expected answer came, 1 otherwise."""
     _quiet_logs()
     started = time.monotonic()
-    print("Démo traam-bot : démarrage d'un serveur Synapse jetable…", flush=True)
+    print("Démo traam-bot : démarrage d’un serveur Synapse jetable…", flush=True)
     async with Sandbox(keep=keep) as sandbox:
         await sandbox.start_bot()
         names = {step.who for step in steps}
@@ -281,7 +292,10 @@ def _summary(demo: Demo, seconds: float) -> int:
     if demo.missing:
         problems.append(f"{demo.missing} sans réponse")
     if demo.unexpected:
-        problems.append(f"{demo.unexpected} réponse(s) inattendue(s)")
+        problems.append(plural(demo.unexpected, "réponse inattendue", "réponses inattendues"))
+    if demo.misprinted:
+        problems.append(plural(demo.misprinted, "faute de typographie",
+                               "fautes de typographie"))
     outcome = ", ".join(problems) if problems else "toutes les réponses attendues sont arrivées"
     print(f"\nDémo terminée en {seconds:.0f} s : {outcome}. Tout est arrêté.", flush=True)
     return 1 if problems else 0

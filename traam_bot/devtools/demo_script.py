@@ -68,7 +68,7 @@ SCENARIO: tuple[Step, ...] = (
     Step(COORDINATOR, "nsi", "!rappel ajouter chaque lundi à 9h : Réunion d’équipe"),
     Step(COORDINATOR, "nsi", "!rappel ajouter le 31/02/2027 à 9h : Date impossible"),
     Step(COORDINATOR, "nsi", "!rappel ajouter dans 5 secondes : Pensez à déposer vos séquences"),
-    Step(COORDINATOR, "nsi", "Rappel :", kind=WAIT_POST),
+    Step(COORDINATOR, "nsi", "🔔 Rappel", kind=WAIT_POST),  # « Rappel : », typeset
     Step(COORDINATOR, "nsi", "!rappel liste"),
     Step(COORDINATOR, "nsi", "!rappel suppr 1"),
     Step(COORDINATOR, "nsi", "!relance dans 5 secondes"),

@@ -27,7 +27,7 @@ _EX_DAILY = "chaque jour à 17h30"
 _EX_WEEKLY = "chaque lundi à 9h"
 _EX_MONTHLY = "chaque 1er du mois à 8h"
 _EX_DELAY = "dans 2 heures"
-_EX_SPLIT = "chaque lundi à 9h : Réunion d'équipe"
+_EX_SPLIT = "chaque lundi à 9h : Réunion d’équipe"
 _EXAMPLES = 'chaque lundi à 9h, le 15/12/2027 à 14h, dans 2 heures, cron "0 9 * * 1"'
 
 _TIME = r"(?<!\d)\d{1,2} ?(?:heures?|h|:) ?(?:\d{2})?|(?<![a-z])(?:midi|minuit)"
