@@ -115,10 +115,10 @@ async def _directory_import(args: argparse.Namespace) -> int:
     db, report = await prepare_database(settings)
     await db.close()
     say(f"Annuaire importé : {plural(len(directory.projects), 'projet')}, "
-          f"{plural(len(directory.contacts), 'contact')} "
-          f"({plural(len(report.added), 'ajouté')}, {plural(len(report.updated), 'modifié')}, "
-          f"{plural(len(report.archived), 'archivé')}, "
-          f"{plural(report.unchanged, 'inchangé')}).")
+        f"{plural(len(directory.contacts), 'contact')} "
+        f"({plural(len(report.added), 'ajouté')}, {plural(len(report.updated), 'modifié')}, "
+        f"{plural(len(report.archived), 'archivé')}, "
+        f"{plural(report.unchanged, 'inchangé')}).")
     return EXIT_OK
 
 
@@ -149,7 +149,7 @@ async def _export(args: argparse.Namespace) -> int:
             await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
         except OSError as exc:
             say(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
-                  file=sys.stderr)
+                file=sys.stderr)
             return EXIT_FAIL
         say(f"Bilan {year} écrit dans {args.out} ({plural(len(records), 'projet')}).")
     else:
@@ -168,11 +168,11 @@ async def _device(args: argparse.Namespace) -> int:
         return EXIT_OK
     key = await create_recovery_key(settings.matrix)
     say("Stockage de secrets et sauvegarde de clés créés pour le compte du bot.\n"
-          "Clé de récupération (affichée une seule fois, à conserver en lieu sûr) :\n\n"
-          f"    {key}\n\n"
-          "Elle permet à une personne de se connecter sous le compte du bot (Element, Tchap) "
-          "et de vérifier cette session. Relancer cette commande crée une nouvelle clé et "
-          "rend l’ancienne inutile.")
+        "Clé de récupération (affichée une seule fois, à conserver en lieu sûr) :\n\n"
+        f"    {key}\n\n"
+        "Elle permet à une personne de se connecter sous le compte du bot (Element, Tchap) "
+        "et de vérifier cette session. Relancer cette commande crée une nouvelle clé et "
+        "rend l’ancienne inutile.")
     return EXIT_OK
 
 
@@ -196,7 +196,7 @@ async def _demo(args: argparse.Namespace) -> int:
     # without the dev extra never loads Synapse or traam_bot.devtools.
     if importlib.util.find_spec("synapse") is None:
         say("traam-bot : la démo a besoin de Synapse, installez l’extra dev "
-              "(pip install -e '.[dev]')", file=sys.stderr)
+            "(pip install -e '.[dev]')", file=sys.stderr)
         return EXIT_FAIL
     from traam_bot.devtools.demo import run_demo
 

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TextIO
 
-from traam_bot.cli_french import say
 from traam_bot.config import load_settings
 from traam_bot.domain.text import plural
+from traam_bot.domain.typography import apostrophes
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -36,12 +37,13 @@ async def _backup(args: argparse.Namespace) -> int:
         backup, url, Path(settings.matrix.store_path), Path(args.out))
     if report.database is None:
         # PostgreSQL: the key store is archived, the database is pg_dump's job.
-        say(f"Magasin de clés archivé dans {report.store} ({plural(report.store_files, 'fichier')}). "
-              f"Base PostgreSQL non copiée : sauvegardez-la avec « {pg_dump_hint(url)} ».",
-              file=sys.stderr)
+        files = plural(report.store_files, "fichier")
+        say(f"Magasin de clés archivé dans {report.store} ({files}). "
+            f"Base PostgreSQL non copiée : sauvegardez-la avec « {pg_dump_hint(url)} ».",
+            file=sys.stderr)
         return EXIT_FAIL
     say(f"Sauvegarde écrite : base dans {report.database}, magasin de clés dans "
-          f"{report.store} ({plural(report.store_files, 'fichier')}).")
+        f"{report.store} ({plural(report.store_files, 'fichier')}).")
     return EXIT_OK
 
 
@@ -51,3 +53,8 @@ async def _copy(args: argparse.Namespace) -> int:
     report = await copy_database(args.source, args.target)
     say(f"Copie terminée : {plural(report.rows, 'ligne')} dans {plural(report.tables, 'table')}.")
     return EXIT_OK
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """A message of these verbs, with the typographic apostrophe (as cli_french.say)."""
+    print(apostrophes(text), file=file or sys.stdout)

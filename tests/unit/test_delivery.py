@@ -15,9 +15,9 @@ from tests.unit.test_outbox import CREATOR, ROOM, Clock, delivery_of, owe_answer
 from traam_bot.domain.outbox import EXPIRED, FAILED, OutboxItem
 from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
+from traam_bot.domain.typography import typeset
 from traam_bot.services.delivery import Delivery
 from traam_bot.store.models import FiringRow
-from traam_bot.domain.typography import typeset
 
 AT = NOW + timedelta(hours=1)  # when the outcome is reported
 PLANNED = "lundi 1er décembre 2025 à 11h00"  # the reminder's occurrence, in Paris

@@ -13,8 +13,8 @@ from tests.unit.harness import ALICE, NOW, REFERENT, Bot, FakeRoom, make_bot
 from traam_bot.domain.model import Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, CANCELLED, PAUSED
-from traam_bot.services.digests import DAILY, WEEKLY, trigger_for
 from traam_bot.domain.typography import typeset
+from traam_bot.services.digests import DAILY, WEEKLY, trigger_for
 
 NSI = "besancon-nsi-egalite"
 TEAM = FakeRoom(room_id="!nsi:localhost", members={ALICE: "Alice"}, levels={ALICE: 50})

@@ -17,12 +17,12 @@ from traam_bot.domain.model import Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, MISSED, PAUSED, Schedule
 from traam_bot.domain.triggers import Trigger
+from traam_bot.domain.typography import typeset
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.unit_of_work import UnitsOfWork
-from traam_bot.domain.typography import typeset
 
 TZ = ZoneInfo("Europe/Paris")
 ROOM = "!team:localhost"

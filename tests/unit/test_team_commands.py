@@ -50,7 +50,8 @@ def project_of(bot: Bot, room: FakeRoom = TEAM) -> str | None:
 
 async def test_a_moderator_links_the_room_and_is_told_how_members_post(bot: Bot) -> None:
     reply = await say(bot, f"!lier {NSI}")
-    assert text(reply) == (f"Ce salon est maintenant lié au projet NSI (académie de Besançon, {NSI}). "
+    assert text(reply) == ("Ce salon est maintenant lié au projet NSI (académie de Besançon, "
+                           f"{NSI}). "
                            "Les membres peuvent y écrire !point <texte>.")
     assert reply.reaction == "✅"
     assert project_of(bot) == NSI
