@@ -90,9 +90,6 @@ OFF_TOPIC = [
     "il fait beau",
     "blague",
     "raconte-moi une blague",
-    "comment ça va ?",
-    "Bonjour",
-    "merci !",
     "quel temps fait-il à Paris ?",
     "je voudrais commander une pizza",
     "2 + 2 ?",
@@ -141,8 +138,13 @@ def test_project_filters_keep_only_known_words(projects, contacts, question, fil
 
 
 def test_unknown_words_are_reported_not_filtered(projects, contacts):
+    intent = classify("projets à Pétaouchnok", projects, contacts)
+    assert intent == Intent(PROJECTS, (), ("petaouchnok",))
+
+
+def test_an_academie_without_project_is_named_as_missing(projects, contacts):
     intent = classify("projets à Paris", projects, contacts)
-    assert intent == Intent(PROJECTS, (), ("paris",))
+    assert intent == Intent(PROJECTS, (), ("paris",), missing=("Paris",))
 
 
 def test_contact_filters_are_role_words(projects, contacts):

@@ -13,7 +13,8 @@ from traam_bot.domain.limits import (
     thousands,
 )
 from traam_bot.domain.model import Contact, Project, Reply
-from traam_bot.domain.questions import classify
+from traam_bot.domain.programme import missing_doc, programme_doc, regional_summary
+from traam_bot.domain.questions import GREETINGS, PROGRAMME, THANKS, classify, question_words
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import academie_label, plural, shorten
@@ -72,17 +73,27 @@ def _echo(text: str) -> str:
     return shorten(" ".join(text.split()), ECHO_CHARS)
 
 
+GREETING_REPLY = ("Bonjour ! Je suis le bot des TraAM : posez-moi une question sur les projets "
+                  "ou les contacts de la DRANE, ou tapez {prefix}aide pour voir les commandes.")
+THANKS_REPLY = "Avec plaisir ! N’hésitez pas si vous avez une autre question."
+
+
 def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
-                   prefix: str = "!") -> Reply:
+                   prefix: str = "!", noun: str = "projet") -> Reply:
     if not projects:
         suggestion = index.suggest(query) if query else None
         return not_found(query, suggestion, prefix).reply()
-    head = plural(len(projects), "projet")
+    head = plural(len(projects), noun)
     doc = Doc().para(f"{head} " + (f"pour « {_echo(query)} » :" if query else ":"))
+    return doc.extend(_listing(projects)).reply()
+
+
+def _listing(projects: Sequence[Project]) -> Doc:
+    doc = Doc()
     for p in projects:
         doc.item(B(p.discipline), f" — {academie_label(p.academie)} — « {p.theme} » — "
                  f"{p.phase} (", Code(p.id), ")")
-    return doc.reply()
+    return doc
 
 
 def require_project(ctx: Context, query: str) -> Project:
@@ -154,12 +165,29 @@ def answer_question(ctx: Context) -> Reply:
             "en quelques mots, par exemple : « Quels sont les projets de l’académie de "
             "Dijon ? »")
     intent = classify(ctx.incoming.body, directory.index, directory.contacts)
+    index = directory.index
+    if intent.kind == GREETINGS:
+        return text_reply(GREETING_REPLY.format(prefix=ctx.prefix))
+    if intent.kind == THANKS:
+        return text_reply(THANKS_REPLY)
+    if intent.kind == PROGRAMME:
+        return programme_doc(intent.topic, index.projects, directory.contacts,
+                             ctx.prefix).reply()
     if intent.kind == "projects":
+        if intent.missing:
+            return missing_doc(intent.missing, index.projects, ctx.prefix).reply()
         query = " ".join(intent.filters)
         if intent.unmatched and not intent.filters:
             return not_found(" ".join(intent.unmatched), None, ctx.prefix).reply()
-        return projects_reply(directory.index.match(list(intent.filters)), query,
-                              directory.index, ctx.prefix)
+        found = index.match_any_of(list(intent.filters))
+        if not intent.count:
+            return projects_reply(found, query, index, ctx.prefix)
+        words = question_words(ctx.incoming.body)
+        noun = "équipe" if any(w.startswith("equip") for w in words) else "projet"
+        if query or not found:
+            return projects_reply(found, query, index, ctx.prefix, noun)
+        return Doc().para(regional_summary(found)).extend(
+            _listing(found)).reply()
     if intent.kind == "contacts":
         found = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
         return contacts_doc(found).reply()

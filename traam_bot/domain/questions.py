@@ -23,18 +23,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from traam_bot.domain.model import Contact, Project
+from traam_bot.domain.phrasing import GREETING, THANKS_KIND, known_elsewhere, normalize_words
+from traam_bot.domain.phrasing import small_talk as _small_talk
+from traam_bot.domain.programme import topic_of
 from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import fold, words
 from traam_bot.domain.vocabulary import STOPWORDS, normalize_filters, word_matches
 
 PROJECTS, CONTACTS, ABOUT, UNKNOWN = "projects", "contacts", "about", "unknown"
+PROGRAMME, GREETINGS, THANKS = "programme", GREETING, THANKS_KIND
 
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    kind: str  # "projects" | "contacts" | "about" | "unknown"
+    kind: str  # projects | contacts | about | programme | greeting | thanks | unknown
     filters: tuple[str, ...] = ()  # folded words for match_projects / match_contacts
     unmatched: tuple[str, ...] = ()  # content words that matched nothing known
+    count: bool = False  # « combien de projets… »: answer with the number first
+    topic: str = ""  # a programme question's topic (domain.programme)
+    # disciplines or académies the question names that no project of the directory has,
+    # as an answer names them (« mathématiques », « Lyon »)
+    missing: tuple[str, ...] = ()
 
 
 _TRAAM = frozenset({"traam", "traams"})
@@ -45,7 +54,7 @@ _TRAAM_LONG = ("travaux", "academiques", "mutualises")
 _CONTACT_STEMS = tuple(
     """
     contact joindr adress referen anim coordonn courriel telephon drane responsab
-    interlocut pilot email mail
+    interlocut email mail
     """.split()
 )
 _CONTACT_WORDS = tuple(
@@ -72,12 +81,14 @@ _PROJECT_CUES = frozenset(
     projet projets traam traams equipe equipes liste lister travaux theme themes
     thematique thematiques sujet sujets experimentation experimentations travaille
     travaillent travail academie academies discipline disciplines retenus retenu groupe
-    groupes
+    groupes region regions regional regionaux trucs truc choses
     """.split()
 )
 
 # Matrix user ids ("@traam-bot:localhost") and the bot's name ("traam-bot:", "TraAM bot").
 _MENTION = re.compile(r"@[a-z0-9._=/-]+(?::[a-z0-9.-]+(?::\d+)?)?|\btraam[\s_-]?bot\b")
+_MAGISTERE = re.compile(r"\bm@gist")  # « M@gistère » is not a Matrix id
+_COUNT_CUES = frozenset({"combien", "nombre", "nb", "nbre"})
 
 
 def classify(
@@ -87,23 +98,35 @@ def classify(
 ) -> Intent:
     """The intent of a free-text message addressed to the bot."""
     tokens = question_words(text)
-    content = [w for w in tokens if w not in STOPWORDS]
+    social = _small_talk(tokens, STOPWORDS)
+    if social is not None:
+        return Intent(social)
+    count = not _COUNT_CUES.isdisjoint(tokens)
+    content = [w for w in tokens if w not in STOPWORDS and w not in _COUNT_CUES]
     if not content:
         return Intent(UNKNOWN)
+    index = projects if isinstance(projects, ProjectIndex) else ProjectIndex(projects)
+    has_key = any(index.is_key_word(w) for w in content if not _is_project_cue(w, index))
+    topic = topic_of(content, count, has_key)
+    if topic is not None and not _names_a_contact(content, contacts):
+        return Intent(PROGRAMME, count=count, topic=topic)
     if _is_contact_question(content, contacts):
         return _contact_intent(content, contacts)
-    index = projects if isinstance(projects, ProjectIndex) else ProjectIndex(projects)
     filters, unmatched = _project_filters(content, index)
-    if _is_about_question(tokens, content, filters):
+    missing = tuple(dict.fromkeys(n for w in unmatched if (n := known_elsewhere(w))))
+    if _is_about_question(tokens, content, filters) and not count:
         return Intent(ABOUT, (), unmatched)
-    if _is_projects_question(content, filters, index):
-        return Intent(PROJECTS, filters, unmatched)
+    if _is_projects_question(content, filters, index) or (missing and not filters
+                                                          and len(missing) == len(content)):
+        return Intent(PROJECTS, filters, unmatched, count=count, missing=missing)
     return Intent(UNKNOWN, (), unmatched)
 
 
 def question_words(text: str) -> list[str]:
-    """Folded words of the message without the bot's mention or Matrix ids."""
-    return words(_MENTION.sub(" ", fold(text)))
+    """Folded words of the message without the bot's mention or Matrix ids, SMS spellings
+    and everyday discipline names normalised (domain.phrasing)."""
+    folded = _MAGISTERE.sub("magist", fold(text))
+    return normalize_words(words(_MENTION.sub(" ", folded)))
 
 
 # --- contacts ---------------------------------------------------------------------
@@ -115,6 +138,11 @@ def _is_contact_question(content: Sequence[str], contacts: Sequence[Contact]) ->
     return any(
         _is_contact_cue(w) or _matches_any(w, names) or _matches_any(w, roles) for w in content
     )
+
+
+def _names_a_contact(content: Sequence[str], contacts: Sequence[Contact]) -> bool:
+    names = _contact_name_words(contacts)
+    return any(_matches_any(w, names) for w in content)
 
 
 def _is_contact_cue(word: str) -> bool:
@@ -182,11 +210,14 @@ def _without_cues(content: Sequence[str], index: ProjectIndex) -> list[str]:
 
 
 def _is_project_cue(word: str, index: ProjectIndex) -> bool:
-    """ "projets", "equipes", "thème"…; a word that names a project (an académie, a
-    discipline…) is never a cue, even when close to one ("mathematiques" ~ "thematiques")."""
+    """ "projets", "equipes", "thème"…; a word that names a project or a discipline or
+    académie (an académie, a discipline…) is never a cue, even when close to one
+    ("mathematiques" ~ "thematiques")."""
     if word in _PROJECT_CUES:
         return True
-    return word not in index.key_words and _matches_any(word, _PROJECT_CUES)
+    if word in index.key_words or known_elsewhere(word):
+        return False
+    return _matches_any(word, _PROJECT_CUES)
 
 
 def _is_projects_question(

@@ -55,6 +55,7 @@ class ProjectIndex:
             _post(self._postings, project_words(project), position)
             _post(self._naming, words(f"{project.id} {project.discipline}"), position)
             _post(self._academie, words(project.academie), position)
+        self._discipline_words = frozenset(w for p in self.projects for w in words(p.discipline))
         self.vocabulary = Vocabulary(self._postings)
         self.key_words = frozenset(w for p in self.projects for w in project_key_words(p))
         self._by_id = {fold(p.id): p for p in self.projects}
@@ -65,6 +66,30 @@ class ProjectIndex:
     def match(self, filters: Sequence[str]) -> list[Project]:
         """Projects matching every filter word, sorted by académie then discipline."""
         selected = self._select(normalize_filters(filters))
+        if selected is None:
+            return list(self.projects)
+        return [self.projects[i] for i in sorted(selected)]
+
+    def match_any_of(self, filters: Sequence[str]) -> list[Project]:
+        """The reading of a free-text question: words naming disciplines are alternatives
+        (« lettres et documentation »), so are words naming académies (« Besançon ou
+        Dijon »); those two groups and every other word must all match."""
+        disciplines: list[str] = []
+        academies: list[str] = []
+        others: list[str] = []
+        for query in normalize_filters(filters):
+            found = self.vocabulary.expand(query)
+            if not self._discipline_words.isdisjoint(found):
+                disciplines.append(query)
+            elif any(word in self._academie for word in found):
+                academies.append(query)
+            else:
+                others.append(query)
+        selected = self._select(others)
+        for group in (disciplines, academies):
+            if group:
+                hits = set().union(*(self._positions(q) for q in group))
+                selected = hits if selected is None else selected & hits
         if selected is None:
             return list(self.projects)
         return [self.projects[i] for i in sorted(selected)]
