@@ -189,8 +189,8 @@ def answer_question(ctx: Context) -> Reply:
         return Doc().para(regional_summary(found)).extend(
             _listing(found)).reply()
     if intent.kind == "contacts":
-        found = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
-        return contacts_doc(found).reply()
+        people = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
+        return contacts_doc(people).reply()
     if intent.kind == "about":
         return about_doc(ctx.prefix).reply()
     return capabilities(ctx.prefix)

@@ -26,7 +26,8 @@ SMS = {
     "cest": "c", "ct": "c", "sa": "ca", "koment": "comment", "komen": "comment",
     "aca": "academie", "acad": "academie", "acadamie": "academie", "eqp": "equipe",
     "equip": "equipe", "equipes": "equipes", "prof": "enseignant", "profs": "enseignants",
-    "besac": "besancon", "bfc": "bourgogne", "dij": "dijon", "nationalement": "national", "natio": "national",
+    "besac": "besancon", "bfc": "bourgogne", "dij": "dijon", "nationalement": "national",
+    "natio": "national",
     "mag": "magistere", "magister": "magistere", "magistaire": "magistere",
     "edu": "edubase", "eduba": "edubase",
 }

@@ -158,5 +158,5 @@ def missing_doc(missing: Sequence[str], projects: Sequence[Project], prefix: str
     doc = Doc().para(text + ".")
     if active:
         doc.para(f"Les projets de la région sont en {', '.join(_disciplines(active))}, dans "
-                 + " et ".join(academie_label(a) for a in _academies(active)) + ".")
+                 + " et ".join("l’" + academie_label(a) for a in _academies(active)) + ".")
     return doc.para(f"Tapez {prefix}projets pour voir la liste complète.")
