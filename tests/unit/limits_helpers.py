@@ -11,6 +11,7 @@ from tests.unit.harness import ALICE, NOW, Bot, FakeRoom
 from traam_bot.domain.model import Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.render import MAX_MESSAGE_BYTES
+from traam_bot.domain.typography import NBSP, NNBSP
 from traam_bot.matrix.send import content_of
 
 MATRIX_EVENT_LIMIT = 65_536
@@ -37,7 +38,10 @@ def messages(rows: list[Outgoing]) -> list[Outgoing]:
 
 
 def said(rows: list[Outgoing]) -> str:
-    return "\n".join(row.body for row in messages(rows))
+    """What the messages say, their no-break spaces read as spaces (the typography itself
+    is tested in test_typography; these tests are about limits)."""
+    text = "\n".join(row.body for row in messages(rows))
+    return text.replace(NBSP, " ").replace(NNBSP, " ")
 
 
 def event_sizes(row: Outgoing) -> tuple[int, int, int]:

@@ -15,7 +15,17 @@ from tests.unit.conftest import SEED_CONTACTS, SEED_PROJECTS
 from tests.unit.strategies import french_or_hostile, hostile_text, sized
 from traam_bot.domain.limits import MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 from traam_bot.domain.model import SECTION_LABELS, Reply
-from traam_bot.domain.questions import ABOUT, CONTACTS, PROJECTS, UNKNOWN, classify
+from traam_bot.domain.programme import ACADEMIES, DISCIPLINES, EDUBASE, FIGURES, MAGISTERE, PILOT
+from traam_bot.domain.questions import (
+    ABOUT,
+    CONTACTS,
+    GREETINGS,
+    PROGRAMME,
+    PROJECTS,
+    THANKS,
+    UNKNOWN,
+    classify,
+)
 from traam_bot.domain.render import (
     CONTENT_OVERHEAD,
     MAX_MESSAGE_BYTES,
@@ -73,9 +83,12 @@ def assert_french(message: str) -> None:
 @example(text="p\u200br\u200bo\u200bj\u200be\u200bt\u200bs")
 def test_classify_never_raises_and_answers_something_usable(text: str) -> None:
     intent = classify(text, INDEX, SEED_CONTACTS)
-    assert intent.kind in (PROJECTS, CONTACTS, ABOUT, UNKNOWN)
+    assert intent.kind in (PROJECTS, CONTACTS, ABOUT, PROGRAMME, GREETINGS, THANKS, UNKNOWN)
+    assert intent.kind == PROGRAMME or not intent.topic
+    if intent.kind == PROGRAMME:
+        assert intent.topic in (PILOT, FIGURES, EDUBASE, MAGISTERE, DISCIPLINES, ACADEMIES)
     if intent.kind == PROJECTS:
-        INDEX.match(list(intent.filters))
+        INDEX.match_any_of(list(intent.filters))
     if intent.kind == CONTACTS:
         match_contacts(SEED_CONTACTS, list(intent.filters))
     assert all(f and f == f.lower() for f in intent.filters)
