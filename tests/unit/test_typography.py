@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -111,3 +112,16 @@ def test_the_outbox_parts_are_typeset_and_still_escaped() -> None:
     assert part.html == (f"<p>Projet <strong>&lt;b&gt;l’équipe&lt;/b&gt;</strong>{NBSP}: "
                          "<code>!point a : b</code></p>")
     assert sendable(Reply(plain="", html="", reaction="✅")) == []
+
+
+def test_the_help_examples_agree_on_their_dates() -> None:
+    """Every one-off reminder example names the same day, a future one, and the example a
+    <quand> error shows is that one too."""
+    from traam_bot.commands.router import build_registry
+    from traam_bot.domain import when
+
+    examples = [e for spec in build_registry().specs for e in spec.all_examples]
+    examples += [when._EX_ONCE, when._EXAMPLES]  # what a <quand> error suggests
+    days = {m for e in examples for m in re.findall(r"\ble (\d{2}/\d{2}/\d{4})", e)}
+    assert len(days) == 1, days
+    assert datetime.strptime(days.pop(), "%d/%m/%Y").year >= 2027

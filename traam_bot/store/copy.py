@@ -9,6 +9,7 @@ from sqlalchemy import Integer, Table, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traam_bot.domain.text import plural
 from traam_bot.store.database import Database, StoreError, sqlite_file, upgrade
 from traam_bot.store.models import Base
 
@@ -52,7 +53,7 @@ async def copy_database(source_url: str, target_url: str) -> CopyReport:
                 if count:
                     raise StoreError(
                         f"copie refusée : la base cible {_where(target_url)} n’est pas vide "
-                        f"(table {table.name} : {count} lignes)")
+                        f"(table {table.name} : {plural(int(count), 'ligne')})")
         rows = 0
         async with source.session() as reading, target.session() as writing:
             for table in _tables():
