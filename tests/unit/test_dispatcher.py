@@ -16,6 +16,7 @@ from traam_bot.domain.model import Edit, Incoming, Redaction
 from traam_bot.domain.notices import APOLOGY
 from traam_bot.domain.records import ACTIVE, PAUSED
 from traam_bot.domain.triggers import Trigger
+from traam_bot.domain.typography import typeset
 from traam_bot.services.units import StoreUnavailable
 
 PROJECT = "besancon-nsi-egalite"
@@ -97,7 +98,7 @@ async def test_a_handler_bug_apologises_and_lets_the_next_events_flow(
     assert await handled(bot, "$bug") == {"$bug"}  # never handled again (a restart)
     owed = await bot.owed()
     assert [(o.body, o.in_reply_to) for o in owed] == (
-        [(APOLOGY, "$bug")] if apologised else [])
+        [(typeset(APOLOGY), "$bug")] if apologised else [])
     await bot.dispatcher.on_event(message("$p2", "!point séance 2"), TEAM)
     assert await bot.updates(PROJECT) == [("$p2", "séance 2")]
 
