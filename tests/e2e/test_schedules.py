@@ -11,7 +11,7 @@ from traam_bot.devtools.userclient import Event, UserClient
 from traam_bot.domain.typography import typeset
 from traam_bot.store.database import Database
 
-REMINDER = "🔔 Rappel : "
+REMINDER = typeset("🔔 Rappel : ")
 
 
 async def team_room(sandbox: Sandbox, coord: UserClient, equipe: UserClient,
