@@ -12,8 +12,17 @@ Decisions (kept deliberately simple and deterministic):
   about a theme ("qui travaille sur l'égalité filles garçons ?") is therefore a
   projects question: the theme belongs to a project, not to a contact;
 - filters are only the words that match the projects' (or contacts') vocabulary, so
-  `match_projects(projects, intent.filters)` answers the question; the other content
-  words are kept in `unmatched` so the caller can say what it did not understand.
+  `ProjectIndex.match_any_of(intent.filters)` answers the question (disciplines, and
+  académies, are alternatives: « lettres et documentation »); the other content words
+  are kept in `unmatched` so the caller can say what it did not understand;
+- words are first normalised (domain.phrasing): SMS spellings (« kel », « cb »), everyday
+  names (« maths », « doc », « français »); a message made only of greetings or thanks
+  (and politeness) is `greeting` / `thanks`;
+- « combien », « nombre » set `count`; a question about the programme itself (who
+  steers it, national figures, Édubase, M@gistère, which disciplines or académies) is
+  `programme` with its `topic` (domain.programme), unless it names a contact;
+- an unmatched word naming a real discipline or académie (« maths », « Lyon ») goes to
+  `missing`: the answer is « aucun projet … », never the whole list.
 """
 
 from __future__ import annotations
