@@ -105,9 +105,10 @@ class Dispatcher:
         in_dm = room.is_direct and services.directory.project_for_room(edit.room_id) is None
         updated = await services.updates.apply_edit(
             uow, edit, services.settings.command_prefix, in_dm, services.clock())
-        if updated is not None:  # a quiet acknowledgement, no public message
+        if updated is not None:  # a quiet acknowledgement, no public message; one per
+            # edited message (a homeserver refuses the same reaction twice from one user)
             await self.outbox.react(uow, edit.room_id, edit.target, EDIT_ACK,
-                                    services.clock(), key=f"event:{edit.event_id}:edit")
+                                    services.clock())
 
     async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
         services, now = self.services, self.services.clock()
