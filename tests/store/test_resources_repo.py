@@ -77,3 +77,12 @@ async def test_a_resource_needs_a_known_project(repo: each) -> None:
     with pytest.raises(IntegrityError):
         await repo.add(new("https://exemple.fr/x", project="inconnu"))
     assert await repo.list() == []
+
+
+async def test_delete_by_event_needs_the_room_and_the_event(repo: each) -> None:
+    a = await repo.add(new("https://exemple.fr/aaaaaaaa"))  # event "$ev-aaaaaaaa"
+    await repo.add(new("https://exemple.fr/bbbbbbbb"))
+    assert await repo.delete_by_event("!ailleurs:localhost", "$ev-aaaaaaaa") is False
+    assert await repo.delete_by_event(a.room_id, "$ev-inconnu") is False
+    assert await repo.delete_by_event(a.room_id, "$ev-aaaaaaaa") is True
+    assert [r.url for r in await repo.list()] == ["https://exemple.fr/bbbbbbbb"]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom
-from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.model import Incoming, Redaction, Reply
 from traam_bot.domain.resources import (
     EDUBASE,
     MAGISTERE,
@@ -276,3 +276,21 @@ async def test_projet_shows_the_five_latest_and_points_to_the_list(linked: Bot) 
     assert "Ressources (7) :" in card
     assert "Ressource 1 " not in card and "Ressource 2 " in card and "Ressource 6 " in card
     assert card.endswith(f"Les 5 plus récentes ; toutes : !ressource liste {NSI}")
+
+
+async def test_deleting_the_message_deletes_the_resource_it_added(linked: Bot) -> None:
+    for event_id, link in (("$add1", FICHE), ("$add2", PARCOURS)):
+        await linked.dispatcher.on_event(Incoming(
+            room_id=TEAM.room_id, event_id=event_id, sender=BOB, timestamp=NOW,
+            body=f"!ressource ajouter {link} Titre", sender_name="Bob"), TEAM)
+    assert len(await stored(linked)) == 2
+
+    def redaction(event_id: str, room: FakeRoom, target: str) -> Redaction:
+        return Redaction(room_id=room.room_id, event_id=event_id, sender=BOB, target=target,
+                         timestamp=NOW)
+
+    # the same event id in another room is another message
+    await linked.dispatcher.on_event(redaction("$x1", OTHER_ROOM, "$add1"), OTHER_ROOM)
+    assert len(await stored(linked)) == 2
+    await linked.dispatcher.on_event(redaction("$x2", TEAM, "$add1"), TEAM)
+    assert [s[0] for s in await stored(linked)] == [PARCOURS]

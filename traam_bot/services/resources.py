@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from traam_bot.domain.model import Incoming, Project
+from traam_bot.domain.model import Incoming, Project, Redaction
 from traam_bot.domain.resources import (
     NewResource,
     Resource,
@@ -49,3 +49,8 @@ class ResourceService:
 
     async def delete(self, uow: UnitOfWork, resource: Resource) -> bool:
         return await uow.resources.delete(resource.id)
+
+    async def apply_redaction(self, uow: UnitOfWork, redaction: Redaction) -> bool:
+        """The message that added a resource was deleted: so is the resource (the room
+        lets only its author or a moderator delete a message, as for `suppr`)."""
+        return await uow.resources.delete_by_event(redaction.room_id, redaction.target)

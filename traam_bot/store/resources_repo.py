@@ -48,3 +48,9 @@ class ResourcesRepo:
     async def delete(self, resource_id: int) -> bool:
         res = await self.session.execute(delete(ResourceRow).where(ResourceRow.id == resource_id))
         return bool(getattr(res, "rowcount", 0))
+
+    async def delete_by_event(self, room_id: str, event_id: str) -> bool:
+        """Delete the resource added by that message in that room, if any."""
+        res = await self.session.execute(delete(ResourceRow).where(
+            ResourceRow.room_id == room_id, ResourceRow.event_id == event_id))
+        return bool(getattr(res, "rowcount", 0))
