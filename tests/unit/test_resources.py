@@ -224,14 +224,15 @@ async def test_the_author_deletes_by_number_and_others_are_refused(linked: Bot) 
                            "du salon peuvent la supprimer.")
     assert len(await stored(linked)) == 2
     reply = await say(linked, "!ressource suppr 2", sender=CAROL)
-    assert (text(reply), reply.reaction) == ("Ressource n° 2 supprimée : Parcours IA.", "✅")
+    assert (text(reply), reply.reaction) == (
+        f"Ressource n° 2 du projet {NSI_LABEL} supprimée : Parcours IA.", "✅")
     assert [s[0] for s in await stored(linked)] == [FICHE]
 
 
 async def test_a_moderator_deletes_anyone_s_resource(linked: Bot) -> None:
     await say(linked, f"!ressource ajouter {FICHE} Séquence IA", sender=BOB)
     reply = await say(linked, "!ressource suppr 1", sender=ALICE)  # power level 50
-    assert text(reply) == "Ressource n° 1 supprimée : Séquence IA."
+    assert text(reply) == f"Ressource n° 1 du projet {NSI_LABEL} supprimée : Séquence IA."
     assert await stored(linked) == []
 
 
@@ -245,10 +246,33 @@ async def test_a_wrong_number_is_refused_with_the_range(linked: Bot, arg: str) -
     assert len(await stored(linked)) == 2
 
 
-async def test_delete_is_refused_in_a_direct_chat(linked: Bot) -> None:
-    reply = await say(linked, "!ressource suppr 1", room=DM_BOB, sender=BOB)
-    assert text(reply) == ("!ressource suppr s’utilise dans le salon concerné, pas en "
-                           "message direct.")
+async def test_in_a_direct_chat_the_author_deletes_by_project_and_number(linked: Bot) -> None:
+    await say(linked, f"!ressource ajouter {FICHE} Séquence IA", sender=BOB)
+    await say(linked, f"!ressource ajouter {PARCOURS} Parcours IA", sender=CAROL)
+    dm_carol = FakeRoom(room_id="!dm-carol:localhost", is_direct=True,
+                        members={CAROL: "Carol"}, levels={CAROL: 100})
+    reply = await say(linked, "!ressource suppr nsi 1", room=dm_carol, sender=CAROL)
+    assert text(reply) == ("Seuls l’auteur de cette ressource (Bob) et les modérateurs "
+                           "du salon peuvent la supprimer.")  # power in a DM counts for nothing
+    reply = await say(linked, "!ressource suppr 1", room=dm_carol, sender=CAROL)
+    assert text(reply).startswith("En message direct, indiquez le projet puis le numéro : "
+                                  "!ressource suppr <projet> <n>.")
+    reply = await say(linked, "!ressource suppr nsi 2", room=dm_carol, sender=CAROL)
+    assert (text(reply), reply.reaction) == (
+        f"Ressource n° 2 du projet {NSI_LABEL} supprimée : Parcours IA.", "✅")
+    dm_coord = FakeRoom(room_id="!dm-coord:localhost", is_direct=True,
+                        members={COORD: "Coordinatrice"})
+    reply = await say(linked, "!ressource suppr besancon-nsi-egalite 1", room=dm_coord,
+                      sender=COORD)  # an admin may
+    assert text(reply) == f"Ressource n° 1 du projet {NSI_LABEL} supprimée : Séquence IA."
+    assert await stored(linked) == []
+
+
+async def test_delete_in_an_unlinked_room_says_where_it_works(bot: Bot) -> None:
+    reply = await say(bot, "!ressource suppr 1", room=OTHER_ROOM)
+    assert text(reply) == ("Ce salon n’est lié à aucun projet : !ressource suppr s’utilise "
+                           "dans le salon de l’équipe, ou en message direct : "
+                           "!ressource suppr <projet> <n>.")
 
 
 # ------------------------------------------------------------------ !projet and !bilan

@@ -83,8 +83,7 @@ async def _list(ctx: Context) -> Reply:
     return Doc().para("Ressources des projets :").extend(doc).reply()
 
 
-def _numbered(ctx: Context, resources: list[Resource]) -> Resource:
-    arg = ctx.args
+def _numbered(ctx: Context, arg: str, resources: list[Resource]) -> Resource:
     if not (arg.isascii() and arg.isdigit() and len(arg) <= 6
             and 1 <= int(arg) <= len(resources)):
         raise UsageError(f"Numéro de ressource attendu, entre 1 et {len(resources)} "
@@ -93,19 +92,36 @@ def _numbered(ctx: Context, resources: list[Resource]) -> Resource:
     return resources[int(arg) - 1]
 
 
-async def _delete(ctx: Context) -> Reply:
+def _delete_target(ctx: Context) -> tuple[Project, str]:
+    """The project and the number: « <n> » in a linked room, « <projet> <n> » in a direct
+    chat."""
     project = ctx.services.directory.project_for_room(ctx.incoming.room_id)
-    if project is None:
+    if project is not None:
+        return project, ctx.args
+    if not ctx.room.is_direct:
         raise Refusal(f"Ce salon n’est lié à aucun projet : {ctx.prefix}ressource suppr "
-                      "s’utilise dans le salon de l’équipe.")
+                      "s’utilise dans le salon de l’équipe, ou en message direct : "
+                      f"{ctx.prefix}ressource suppr <projet> <n>.")
+    query, _sep, number = ctx.args.rpartition(" ")
+    if not query.strip():
+        raise UsageError(f"En message direct, indiquez le projet puis le numéro : "
+                         f"{ctx.prefix}ressource suppr <projet> <n>.")
+    return require_project(ctx, query), number
+
+
+async def _delete(ctx: Context) -> Reply:
+    project, number = _delete_target(ctx)
     service = ctx.services.resources
-    target = _numbered(ctx, await service.of_project(ctx.uow, project.id))
-    if target.author != ctx.sender and not await is_moderator(ctx):
+    target = _numbered(ctx, number, await service.of_project(ctx.uow, project.id))
+    # in a direct chat, power levels say nothing about the project: author or admin only
+    may_moderate = not ctx.room.is_direct and await is_moderator(ctx)
+    if target.author != ctx.sender and ctx.sender not in ctx.services.settings.admins \
+            and not may_moderate:
         raise Refusal(f"Seuls l’auteur de cette ressource ({target.author_name}) et les "
                       "modérateurs du salon peuvent la supprimer.")
     await service.delete(ctx.uow, target)
-    return text_reply(f"Ressource n° {ctx.args} supprimée : ", I(target.title), ".",
-                      reaction="✅")
+    return text_reply(f"Ressource n° {number} du projet {project.label} supprimée : ",
+                      I(target.title), ".", reaction="✅")
 
 
 def register(registry: Registry) -> None:
@@ -123,8 +139,8 @@ def register(registry: Registry) -> None:
         examples=("ressource liste", "ressource liste nsi"),
     )(_list)
     group.subcommand(
-        "suppr", aliases=("supprimer", "delete"), usage="<n>", rooms_only=True,
+        "suppr", aliases=("supprimer", "delete"), usage="<n>",
         help="supprime la ressource n° <n> de la liste de ce salon (son auteur ou un "
-             "modérateur)",
-        examples=("ressource suppr 1",),
+             "modérateur ; en message direct : <projet> <n>)",
+        examples=("ressource suppr 1", "ressource suppr nsi 2"),
     )(_delete)
