@@ -77,8 +77,9 @@ class Dispatcher:
                                             key=f"event:{event.event_id}", now=now)
             elif isinstance(event, Edit):
                 await self._on_edit(uow, replace(event, body=storable(event.body)), room)
-            else:
+            else:  # a deleted `!point` or `!ressource ajouter` takes what it recorded along
                 await self.services.updates.apply_redaction(uow, event)
+                await self.services.resources.apply_redaction(uow, event)
             await uow.state.mark_handled(event.event_id, event.room_id, DONE, now)
         return uow.in_flight
 

@@ -64,6 +64,10 @@ SCENARIO: tuple[Step, ...] = (
          kind=EDIT, target="p1", expect=False),
     Step(MEMBER, "nsi", "!point message envoyé par erreur", label="p2"),
     Step(MEMBER, "nsi", kind=REDACT, target="p2"),
+    Step(MEMBER, "nsi", "!ressource ajouter https://edubase.eduscol.education.fr/fiche/12345 "
+                        "Séquence « égalité filles-garçons » en 1re NSI"),
+    Step(MEMBER, "nsi", "!ressource ajouter javascript:alert(1) Lien piégé"),
+    Step(COORDINATOR, "nsi", "!ressource liste"),
     Step(MEMBER, "nsi", "!bilan"),
     Step(COORDINATOR, "nsi", "!rappel ajouter chaque lundi à 9h : Réunion d’équipe"),
     Step(COORDINATOR, "nsi", "!rappel ajouter le 31/02/2027 à 9h : Date impossible"),
@@ -76,6 +80,8 @@ SCENARIO: tuple[Step, ...] = (
     Step(MEMBER, "nsi", "Séquence 2 terminée, les élèves ont produit leurs podcasts.",
          kind=REPLY_IN_THREAD, target="prompt"),
     _dm("!point nsi : compte rendu envoyé à l’inspectrice"),
+    _dm("!ressource ajouter nsi : https://magistere.education.fr/ac-besancon/course/view.php"
+        "?id=1234 Parcours M@gistère « Égalité et numérique »"),
     _dm("!projet nsi"),
     Step(REFERENT, "dm-ref", kind=OPEN_DM),
     Step(REFERENT, "dm-ref", "!digest maintenant"),

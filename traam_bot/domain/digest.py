@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import SECTION_LABELS, Project, Update, project_order
 from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.resources import Resource
 from traam_bot.domain.text import format_date, format_datetime, plural, shorten
 from traam_bot.domain.updates import update_block
 
@@ -41,25 +42,30 @@ class _Quiet:
 def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
                    last_update: Mapping[str, datetime], upcoming: Sequence[Upcoming],
                    since: datetime | None, now: datetime, tz: ZoneInfo,
-                   quiet_days: int = 14, max_chars: int = 500) -> Doc:
+                   quiet_days: int = 14, max_chars: int = 500,
+                   resources: Sequence[Resource] = ()) -> Doc:
     """The digest of the period [since, now] over the active projects in `projects`.
 
     `updates` should already be the period's; earlier ones and updates of projects out
     of scope are dropped anyway. `last_update` maps project id -> time of its latest
-    update over all time (projects absent from it never had one).
+    update over all time (projects absent from it never had one). `resources` added over
+    the period are listed as « nouvelles ressources ».
     """
     in_scope = sorted((p for p in projects if not p.archived), key=project_order)
     groups = _group_by_project(updates, {p.id for p in in_scope}, since)
     quiet = _quiet_projects(in_scope, groups, last_update, now, quiet_days)
     soon = _upcoming_window(upcoming, now)
+    added = _new_resources(resources, in_scope, since, now)
     period = f"depuis le {format_datetime(since, tz)}" if since else "depuis le début"
     doc = Doc().para(B(f"Digest TraAM du {format_date(now, tz)}"), f" — mises à jour {period}")
-    if not groups and not quiet and not soon:
-        return doc.para(f"Rien de nouveau {period} : aucune mise à jour, aucune équipe "
+    if not groups and not quiet and not soon and not added:
+        return doc.para(f"Rien de nouveau {period} : aucune mise à jour, aucune ressource, "
+                        "aucune équipe "
                         f"silencieuse, aucun rappel dans les {UPCOMING_DAYS} prochains jours.")
     with_updates = [(p, groups[p.id]) for p in in_scope if p.id in groups]
     _blockers_section(doc, with_updates, tz, max_chars)
     _projects_section(doc, with_updates, tz, max_chars)
+    _resources_section(doc, added, tz, max_chars)
     _quiet_section(doc, quiet, now)
     _upcoming_section(doc, soon, tz, max_chars)
     return doc
@@ -133,6 +139,29 @@ def _projects_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Updat
         doc.para(B(project.label), f" — {plural(len(group), 'mise', 'mises')} à jour")
         for update in group:
             update_block(doc, update, tz, shorten_to=max_chars)
+
+
+def _new_resources(resources: Sequence[Resource], in_scope: Sequence[Project],
+                   since: datetime | None, now: datetime,
+                   ) -> list[tuple[Project, list[Resource]]]:
+    """The period's resources per project in scope, in the digest's project order."""
+    grouped: dict[str, list[Resource]] = {}
+    for r in sorted(resources, key=attrgetter("created_at", "id")):
+        if (since is None or r.created_at >= since) and r.created_at <= now:
+            grouped.setdefault(r.project_id, []).append(r)
+    return [(p, grouped[p.id]) for p in in_scope if p.id in grouped]
+
+
+def _resources_section(doc: Doc, added: Sequence[tuple[Project, list[Resource]]],
+                       tz: ZoneInfo, max_chars: int) -> None:
+    if not added:
+        return
+    doc.para(B("Nouvelles ressources"), f" — {sum(len(group) for _p, group in added)}")
+    for project, group in added:
+        for r in group:
+            doc.item(B(project.label), " : ", I(shorten(r.title, max_chars)),
+                     f" ({r.kind_label}) — {r.url} — {r.author_name}, "
+                     f"{format_date(r.created_at, tz)}")
 
 
 def _quiet_section(doc: Doc, quiet: Sequence[_Quiet], now: datetime) -> None:

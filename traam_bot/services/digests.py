@@ -38,10 +38,11 @@ class DigestComposer:
         since = schedule.last_run or (now - period)
         projects = self.directory.projects
         updates = await uow.updates.list([p.id for p in projects], since=since, until=now)
+        resources = await uow.resources.list([p.id for p in projects], since=since, until=now)
         doc = compose_digest(projects=projects, updates=updates,
                              last_update=await uow.updates.last_update_times(),
                              upcoming=await self.upcoming(uow, now), since=since, now=now,
-                             tz=self.tz)
+                             tz=self.tz, resources=resources)
         return doc.reply()
 
     async def upcoming(self, uow: UnitOfWork, now: datetime) -> list[Upcoming]:
