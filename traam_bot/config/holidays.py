@@ -38,10 +38,10 @@ class FrenchHolidays:
         periods: list[HolidayPeriod] = []
         start: date | None = None
         name = ""
-        day = first - timedelta(days=1)
-        while self.school_holiday(day, zone):  # a period already under way
+        day = first
+        while self.school_holiday(day - timedelta(days=1), zone) and self.school_holiday(
+                day, zone):  # a period already under way on `first`: from its first day
             day -= timedelta(days=1)
-        day += timedelta(days=1)
         end = last
         while day <= end or start is not None:
             on = self.school_holiday(day, zone)

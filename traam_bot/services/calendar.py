@@ -78,7 +78,7 @@ class CalendarService:
         academies = sorted({p.academie for p in self._projects()})
         milestones: list[tuple[Milestone, int]] = []
         for m in self.programme.milestones:
-            if not m.concerns(academies):
+            if m.day < today or not m.concerns(academies):
                 continue
             marks = (m.day - timedelta(days=n) for n in MILESTONE_NOTICES)
             if any(previous < mark <= today for mark in marks):
