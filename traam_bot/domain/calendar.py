@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from traam_bot.domain.text import fold, format_date
 
@@ -42,6 +43,7 @@ _OPT_OUT = re.compile(r"[\s,]*(?:m[eêéè]me|aussi|y compris)\s+(?:pendant|dura
                       r"\s+vacances(?:\s+scolaires)?[\s.!]*$", re.IGNORECASE)
 
 Skip = Callable[[date], bool]
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,4 +156,4 @@ def split_opt_out(when: str) -> tuple[str, bool]:
 
 def day_label(day: date) -> str:
     """« lundi 5 janvier 2026 »."""
-    return format_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), UTC)
+    return format_date(datetime(day.year, day.month, day.day, 12, tzinfo=_UTC), _UTC)

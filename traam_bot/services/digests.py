@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from traam_bot.domain.digest import Upcoming, compose_digest
 from traam_bot.domain.model import Reply
 from traam_bot.domain.occurrences import occurrences_between
-from traam_bot.services.calendar import CalendarService
 from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
 from traam_bot.domain.triggers import Trigger
+from traam_bot.services.calendar import CalendarService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.schedules import ScheduleService
 
