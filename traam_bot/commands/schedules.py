@@ -213,10 +213,10 @@ def register(registry: Registry) -> None:
 
     relance = registry.group("relance", aliases=("prompt",))
     relance.argument(
-        usage="<quand> [même pendant les vacances]", permission=moderators, rooms_only=True,
+        usage="<quand>", permission=moderators, rooms_only=True,
         help="programme la question « Où en est l’équipe ? » dans ce salon lié ; chaque "
              "réponse devient un point d’avancement ; les vacances scolaires et les jours "
-             "fériés sont sautés",
+             "fériés sont sautés, sauf « <quand> même pendant les vacances »",
         examples=("relance chaque vendredi à 16h",
                   "relance chaque lundi à 9h même pendant les vacances"),
     )(_relance_at)
