@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -214,3 +215,13 @@ def test_digest_calendar_section() -> None:
     assert "Vacances scolaires (zone A) jusqu’au dimanche 4 janvier 2026" in plain
     assert ("Jalon dans 14 jours — lundi 5 janvier 2026 : Rentrée des équipes "
             "(date indicative)") in plain
+
+
+def test_bot_yaml_holidays_skip() -> None:
+    from tests.unit.harness import settings_for
+
+    assert settings_for(Path("."), extra=None).holidays.skip is True
+    assert settings_for(Path("."), extra={"holidays": {"skip": False}}).holidays.skip is False
+    with pytest.raises(ConfigError) as err:
+        settings_for(Path("."), extra={"holidays": {"skip": "oui", "zone": "A"}})
+    assert "holidays" in str(err.value)
