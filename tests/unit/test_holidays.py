@@ -225,3 +225,18 @@ def test_bot_yaml_holidays_skip() -> None:
     with pytest.raises(ConfigError) as err:
         settings_for(Path("."), extra={"holidays": {"skip": "oui", "zone": "A"}})
     assert "holidays" in str(err.value)
+
+
+@pytest.mark.parametrize("today", [date(2025, 12, 2), date(2026, 9, 5), date(2026, 11, 20),
+                                   date(2026, 12, 2), date(2027, 6, 20), date(2027, 3, 1)])
+def test_the_demo_prompt_would_fall_in_the_holidays_and_is_moved(today: date) -> None:
+    from traam_bot.devtools.demo_script import holiday_prompt_when
+
+    now = datetime(today.year, today.month, today.day, 8, 0, tzinfo=TZ)
+    trigger = parse_when(holiday_prompt_when(today), now, TZ)
+    natural = next_occurrence(trigger, now, TZ)
+    skipped = next_occurrence(trigger, now, TZ, ZONE_A)
+    assert natural is not None and skipped is not None
+    assert CAL.school_holiday(natural.astimezone(TZ).date(), "A")
+    assert skipped > natural
+    assert not CAL.school_holiday(skipped.astimezone(TZ).date(), "A")
