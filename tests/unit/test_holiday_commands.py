@@ -79,6 +79,7 @@ async def test_relance_before_christmas_resumes_on_the_first_monday_back(bot: Bo
     text = await say(bot, "!relance chaque lundi à 9h")
     assert ("Prochain envoi : lundi 5 janvier 2026 à 9h00 (hors vacances scolaires, zone A, "
             "et jours fériés).") in text
+    assert "Le lundi 22 décembre 2025 à 9h00 est sauté (vacances scolaires, zone A)." in text
     [prompt] = await schedules(bot, "prompt")
     assert prompt.skip_holidays is True
     assert prompt.next_run == datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
@@ -104,6 +105,15 @@ async def test_a_recurring_reminder_skips_holidays_too(bot: Bot) -> None:
     text = await say(bot, "!rappel ajouter chaque mercredi à 14h : Réunion d’équipe")
     assert ("Prochain envoi : mercredi 7 janvier 2026 à 14h00 (hors vacances scolaires, "
             "zone A, et jours fériés).") in text
+    assert "Le mercredi 24 décembre 2025 à 14h00 est sauté" in text
+
+
+async def test_a_reminder_on_a_public_holiday_is_moved_and_says_why(bot: Bot,
+                                                                    clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 5, 12, 0, tzinfo=TZ)
+    text = await say(bot, "!rappel ajouter chaque mercredi à 14h : Réunion")
+    assert "Prochain envoi : mercredi 18 novembre 2026 à 14h00" in text
+    assert "Le mercredi 11 novembre 2026 à 14h00 est sauté (jour férié : Armistice)." in text
 
 
 async def test_a_dated_reminder_in_the_holidays_is_kept_and_says_so(bot: Bot) -> None:
@@ -169,10 +179,9 @@ async def test_calendrier_lists_milestones_and_the_zone_holidays(bot: Bot, clock
     assert ("vendredi 29 mai 2026 : Date limite de dépôt des ressources sur Édubase et des "
             "parcours M@gistère (date indicative)") in text
     assert "Vacances scolaires, zone A" in text
-    assert ("Vacances de Noël : du samedi 20 décembre 2025 jusqu’au dimanche 4 janvier 2026"
-            in text)
-    assert "Vacances d'été : du samedi 4 juillet 2026 jusqu’au lundi 31 août 2026" in text
-    assert text.index("Vacances de Noël") < text.index("Vacances d'hiver")
+    assert "Vacances de Noël : du samedi 20 décembre 2025 au dimanche 4 janvier 2026" in text
+    assert "Vacances d’été : du samedi 4 juillet 2026 au lundi 31 août 2026" in text
+    assert text.index("Vacances de Noël") < text.index("Vacances d’hiver")
 
 
 async def test_calendrier_during_holidays_and_after_the_milestones(bot: Bot,

@@ -70,7 +70,7 @@ def test_school_periods_overlapping_a_span_include_one_under_way() -> None:
     periods = CAL.school_periods(date(2025, 12, 25), date(2026, 2, 10), "A")
     assert periods == [
         HolidayPeriod("Vacances de Noël", date(2025, 12, 20), date(2026, 1, 4), "A"),
-        HolidayPeriod("Vacances d'hiver", date(2026, 2, 7), date(2026, 2, 22), "A"),
+        HolidayPeriod("Vacances d’hiver", date(2026, 2, 7), date(2026, 2, 22), "A"),
     ]
     assert CAL.school_periods(date(2026, 1, 5), date(2026, 2, 6), "A") == []
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 from traam_bot.commands.registry import Context, Registry
 from traam_bot.domain.calendar import day_label, skip_note
 from traam_bot.domain.model import Reply
+from traam_bot.domain.occurrences import next_occurrence
 from traam_bot.domain.records import Schedule
 from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.text import format_datetime
 
 HOLIDAYS_AHEAD = timedelta(days=365)  # !calendrier lists the school holidays of a year
 
@@ -31,7 +33,18 @@ def holiday_note(ctx: Context, schedule: Schedule) -> str:
                 "envoyé ce jour-là, puisque vous l’avez choisie.")
     if not schedule.skip_holidays:
         return "Envoi même pendant les vacances scolaires et les jours fériés."
-    return ""  # next_line says what is skipped
+    return _skipped_first(ctx, schedule, zone)
+
+
+def _skipped_first(ctx: Context, schedule: Schedule, zone: str | None) -> str:
+    """« Le samedi 19 décembre 2026 à 9h00 est sauté (vacances scolaires, zone A). » when the
+    rule's very next occurrence falls in a holiday (next_line already says what is skipped)."""
+    tz = ctx.services.settings.tz
+    natural = next_occurrence(schedule.trigger, ctx.now, tz)
+    if natural is None or schedule.next_run is None or natural >= schedule.next_run:
+        return ""
+    reason = ctx.services.calendar.programme.holiday_on(natural.astimezone(tz).date(), zone)
+    return f"Le {format_datetime(natural, tz)} est sauté ({reason})." if reason else ""
 
 
 def next_line(ctx: Context, schedule: Schedule, next_text: str) -> str:
@@ -66,8 +79,9 @@ async def _calendrier(ctx: Context) -> Reply:
         if not periods:
             doc.item("aucune période connue dans les douze prochains mois")
         for p in periods:
-            start = "en cours, " if p.first <= today else f"du {day_label(p.first)} "
-            doc.item(f"{p.name} : {start}jusqu’au {day_label(p.last)}")
+            span = (f"en cours, jusqu’au {day_label(p.last)}" if p.first <= today
+                    else f"du {day_label(p.first)} au {day_label(p.last)}")
+            doc.item(f"{p.name} : {span}")
     if calendar.skipping:
         doc.para("Les relances et les rappels réguliers sautent ces vacances et les jours "
                  "fériés, sauf s’ils ont été programmés « même pendant les vacances ».")

@@ -46,7 +46,8 @@ class FrenchHolidays:
         while day <= end or start is not None:
             on = self.school_holiday(day, zone)
             if on and start is None:
-                start, name = day, str(self._school.data[day]["nom_vacances"])
+                start = day
+                name = str(self._school.data[day]["nom_vacances"]).replace("'", "’")
             elif not on and start is not None:
                 periods.append(HolidayPeriod(name, start, day - timedelta(days=1), zone))
                 start = None
