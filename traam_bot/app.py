@@ -16,8 +16,7 @@ from pathlib import Path
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
-from traam_bot.config.holidays import FrenchHolidays
-from traam_bot.domain.calendar import Programme
+from traam_bot.config.holidays import programme_of
 from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
@@ -80,13 +79,6 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
                     digests=DigestService(schedules), outbox=outbox, is_member=is_member,
                     room_label=room_label, calendar=calendar)
 
-
-def programme_of(settings: Settings) -> Programme:
-    """The holiday calendar with the directory file's zones and milestones (`calendrier:`)
-    and bot.yaml's `holidays.skip`."""
-    directory = load_directory(settings.directory)
-    return Programme(FrenchHolidays(), directory.milestones, dict(directory.zones),
-                     settings.holidays.skip)
 
 
 async def prepare_database(settings: Settings) -> tuple[Database, ImportReport]:

@@ -9,7 +9,9 @@ from functools import lru_cache
 import holidays as public_holidays
 from vacances_scolaires_france import SchoolHolidayDates
 
-from traam_bot.domain.calendar import HolidayPeriod
+from traam_bot.config.directory import load_directory
+from traam_bot.config.settings import Settings
+from traam_bot.domain.calendar import HolidayPeriod, Programme
 
 
 @lru_cache(maxsize=1)
@@ -53,3 +55,11 @@ class FrenchHolidays:
                 start = None
             day += timedelta(days=1)
         return periods
+
+
+def programme_of(settings: Settings) -> Programme:
+    """The holiday calendar with the directory file's zones and milestones (`calendrier:`)
+    and bot.yaml's `holidays.skip`."""
+    directory = load_directory(settings.directory)
+    return Programme(FrenchHolidays(), directory.milestones, dict(directory.zones),
+                     settings.holidays.skip)
