@@ -95,6 +95,14 @@ async def test_relance_may_opt_out_of_holidays(bot: Bot) -> None:
     assert prompt.skip_holidays is False
 
 
+async def test_a_reminder_opting_out_is_listed_so(bot: Bot) -> None:
+    text = await say(bot, "!rappel ajouter chaque jour à 8h même pendant les vacances : Appel")
+    assert "Prochain envoi : samedi 20 décembre 2025 à 8h00." in text
+    listing = await say(bot, "!rappel liste")
+    assert "Appel (chaque jour à 8h00) — prochain envoi : samedi 20 décembre 2025 à 8h00 — " \
+        "même pendant les vacances" in listing
+
+
 async def test_holidays_skip_false_turns_skipping_off(bot_no_skip: Bot) -> None:
     text = await say(bot_no_skip, "!relance chaque lundi à 9h")
     assert "Prochain envoi : lundi 22 décembre 2025 à 9h00." in text

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from traam_bot.config import ConfigError, parse_directory
 from traam_bot.config.holidays import FrenchHolidays
@@ -240,3 +242,21 @@ def test_the_demo_prompt_would_fall_in_the_holidays_and_is_moved(today: date) ->
     assert CAL.school_holiday(natural.astimezone(TZ).date(), "A")
     assert skipped > natural
     assert not CAL.school_holiday(skipped.astimezone(TZ).date(), "A")
+
+
+@given(start=st.datetimes(min_value=datetime(2025, 8, 25), max_value=datetime(2027, 8, 1),
+                          timezones=st.just(TZ)),
+       weekday=st.integers(0, 6), hour=st.integers(0, 23), zone=st.sampled_from("ABC"))
+@settings(max_examples=150, deadline=None)
+def test_skipping_yields_the_first_natural_occurrence_on_an_ordinary_day(
+        start: datetime, weekday: int, hour: int, zone: str) -> None:
+    trigger = Trigger(weekdays=(weekday,), hour=hour, minute=0)
+    skip = Programme(CAL).skipper(zone)
+    assert skip is not None
+    found = next_occurrence(trigger, start, TZ, skip)
+    assert found is not None
+    natural = occurrences_between(trigger, start + timedelta(microseconds=1),
+                                  found + timedelta(seconds=1), TZ)  # strictly after start
+    assert natural[-1] == found  # an occurrence of the rule itself
+    assert not skip(found.astimezone(TZ).date())
+    assert all(skip(n.astimezone(TZ).date()) for n in natural[:-1])  # all before: holidays

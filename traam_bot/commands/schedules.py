@@ -98,6 +98,8 @@ async def _rappel_list(ctx: Context) -> Reply:
         state = (" — en pause : le bot n’est plus dans ce salon" if r.status == PAUSED
                  else f" — {_next(ctx, r)}")
         where = f" — salon {r.room_id}" if ctx.room.is_direct else ""
+        if not r.skip_holidays and not r.trigger.is_one_off:
+            where = " — même pendant les vacances" + where
         doc.item(B(f"{n}."), " ", I(r.message), f" ({r.trigger.describe(ctx.services.settings.tz)})"
                  f"{state}{where}")
     return doc.reply()
