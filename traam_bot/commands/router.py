@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from traam_bot.commands import directory, resources, schedules, updates
+from traam_bot.commands import calendar, directory, resources, schedules, updates
 from traam_bot.commands.registry import (
     Context,
     Registry,
@@ -25,6 +25,7 @@ def build_registry() -> Registry:
     updates.register(registry)
     resources.register(registry)
     schedules.register(registry)
+    calendar.register(registry)
     return registry
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -156,6 +157,8 @@ class ScheduleRow(Base):
     next_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # false: « même pendant les vacances » (recurring prompts and reminders skip holidays)
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FiringRow(Base):
