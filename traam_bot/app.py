@@ -16,6 +16,7 @@ from pathlib import Path
 from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
+from traam_bot.config.holidays import programme_of
 from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
@@ -31,6 +32,7 @@ from traam_bot.matrix.session import open_session
 from traam_bot.ops.http import HttpListener
 from traam_bot.ops.metrics import PrometheusMetrics
 from traam_bot.scheduling.timers import ApsTimers
+from traam_bot.services.calendar import CalendarService
 from traam_bot.services.container import Services
 from traam_bot.services.delivery import Delivery
 from traam_bot.services.digests import DigestComposer, DigestService
@@ -66,14 +68,17 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
         project = directory.project_for_room(room_id)
         return project.id if project else None
 
-    composer = DigestComposer(directory, settings.tz)
+    calendar = CalendarService(programme_of(settings), directory.project_for_room,
+                               lambda: directory.projects)
+    composer = DigestComposer(directory, settings.tz, calendar)
     schedules = ScheduleService(units, outbox, settings.tz, timers, composer.build,
-                                project_of_room)
+                                project_of_room, calendar)
     schedules.metrics = metrics
     return Services(settings=settings, directory=directory, clock=clock,
                     updates=UpdateService(settings.tz, metrics), schedules=schedules,
                     digests=DigestService(schedules), outbox=outbox, is_member=is_member,
-                    room_label=room_label)
+                    room_label=room_label, calendar=calendar)
+
 
 
 async def prepare_database(settings: Settings) -> tuple[Database, ImportReport]:

@@ -10,10 +10,10 @@ import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 from traam_bot.cli_db import db_command
+from traam_bot.cli_export import export_command
 from traam_bot.cli_french import FrenchHelp, say
 from traam_bot.cli_french import install as install_french
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
@@ -86,12 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
                                          parser_class=FrenchParser)
     dir_verbs.required = True
     with_config(dir_verbs.add_parser("import", help="importe l’annuaire dans la base"))
-    export = with_config(verbs.add_parser("export", help="bilan de l’année (md ou csv)"))
-    export.add_argument("--format", choices=("md", "csv"), default="md",
-                        help="md (Markdown) ou csv")
+    export = with_config(verbs.add_parser("export", help="bilan de l’année (md, csv ou xlsx)"))
+    export.add_argument("--format", choices=("md", "csv", "xlsx"), default="md",
+                        help="md (Markdown), csv (séparateur ;, UTF-8 avec BOM) ou xlsx "
+                             "(classeur : mises à jour, ressources, projets ; avec --out)")
     export.add_argument("--year", default=None, metavar="ANNÉE", help="année, par ex. 2025-2026")
     export.add_argument("--out", default=None, metavar="FICHIER",
-                        help="fichier de sortie (défaut : écran)")
+                        help="fichier de sortie (défaut : écran ; obligatoire pour xlsx)")
     device = verbs.add_parser("device", help="appareil Matrix du bot")
     dev_verbs = device.add_subparsers(dest="device_verb", metavar="action",
                                       parser_class=FrenchParser)
@@ -126,34 +127,6 @@ async def _run(args: argparse.Namespace) -> int:
     from traam_bot.app import run_bot
 
     await run_bot(load_settings(args.config), standby=args.standby)
-    return EXIT_OK
-
-
-async def _export(args: argparse.Namespace) -> int:
-    from traam_bot.app import export_records
-    from traam_bot.domain.export import render_csv, render_markdown
-
-    settings = load_settings(args.config, secret=False)
-    directory = load_directory(settings.directory)
-    year = args.year or directory.year
-    records = await export_records(settings, year)
-    if not records:
-        say(f"traam-bot : aucun projet pour l’année {year}", file=sys.stderr)
-        return EXIT_FAIL
-    if args.format == "csv":
-        text = render_csv(records, settings.tz)
-    else:
-        text = render_markdown(directory.region, year, records, settings.tz)
-    if args.out:
-        try:
-            await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
-        except OSError as exc:
-            say(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
-                file=sys.stderr)
-            return EXIT_FAIL
-        say(f"Bilan {year} écrit dans {args.out} ({plural(len(records), 'projet')}).")
-    else:
-        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -208,7 +181,7 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
         return db_command
     if args.verb == "directory":
         return _directory_import
-    return {"run": _run, "export": _export, "demo": _demo, "device": _device,
+    return {"run": _run, "export": export_command, "demo": _demo, "device": _device,
             "check-config": _check_config}[args.verb]
 
 

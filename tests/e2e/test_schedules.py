@@ -82,6 +82,9 @@ async def test_prompt_and_its_replies_become_updates(sandbox: Sandbox, coord: Us
     assert texts[as_reply] == "Besoin : des tablettes"
     weekly = await ask(coord, room, "!prompt chaque vendredi à 16h")
     assert "vendredi" in body(weekly) and "Prochain envoi" in body(weekly)
+    assert "hors vacances scolaires, zone A" in body(weekly)  # Dijon is in zone A
+    calendar = await ask(equipe, room, "!calendrier")
+    assert "Calendrier TraAM" in body(calendar) and "Vacances scolaires, zone A" in body(calendar)
     assert "Relances arrêtées" in body(await ask(coord, room, "!relance stop"))
     assert "Aucune relance" in body(await ask(coord, room, "!relance stop"))
 

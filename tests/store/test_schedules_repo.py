@@ -63,3 +63,13 @@ async def test_prompts_are_remembered(db: Database) -> None:
     await repo.add_prompt("$prompt", ROOM, "besancon-nsi-egalite", NOW)  # a resend: once
     assert await repo.prompt_project("$prompt") == "besancon-nsi-egalite"
     assert await repo.prompt_project("$other") is None
+
+
+async def test_the_holiday_opt_out_is_stored_and_defaults_to_skipping(db: Database) -> None:
+    repo = each(db, "schedules")
+    skipping = await add(repo, Trigger(weekdays=(0,), hour=9, minute=0), kind="prompt")
+    every_day = await repo.add(kind="prompt", room_id=ROOM, owner="@c:localhost", message="",
+                               trigger=Trigger(weekdays=(0,), hour=9, minute=0),
+                               next_run=NOW, now=NOW, skip_holidays=False)
+    stored = {s.id: s.skip_holidays for s in await repo.find(kind="prompt")}
+    assert stored == {skipping.id: True, every_day.id: False}

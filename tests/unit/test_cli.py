@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,8 +100,18 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "bilan.csv"
     result = run("export", "--config", str(config), "--format", "csv", "--out", str(out))
     assert result.returncode == 0 and "bilan.csv" in result.stdout
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert rows[0][:3] == ["annee", "discipline", "theme"] and len(rows) == 7
+    with out.open(encoding="utf-8-sig", newline="") as f:  # the BOM is read away
+        rows = list(csv.reader(f, delimiter=";"))
+    assert rows[0][:3] == ["Année", "Discipline", "Thème"] and len(rows) == 7
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfAnn\xc3\xa9e;")
+    book = tmp_path / "bilan.xlsx"
+    result = run("export", "--config", str(config), "--format", "xlsx", "--out", str(book))
+    assert result.returncode == 0 and "bilan.xlsx" in result.stdout
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert sheets == ["Mises à jour", "Ressources", "Projets"]
+    refused = run("export", "--config", str(config), "--format", "xlsx")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert_one_clean_line(refused, "le format xlsx s’écrit dans un fichier", "--out")
     assert_one_clean_line(run("export", "--config", str(config), "--year", "1999-2000"),
                           "aucun projet pour l’année 1999-2000")
 

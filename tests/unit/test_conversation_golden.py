@@ -66,6 +66,11 @@ SCRIPT: tuple[tuple[FakeRoom, str, str], ...] = (
                 "Blocage : pas de salle informatique libre le jeudi"),
     (TEAM, BOB, "!point"),
     (TEAM, BOB, "!point <b>gras</b> & « guillemets » @room"),
+    (TEAM, BOB, "!ressource ajouter https://edubase.eduscol.education.fr/fiche/12345 "
+                "Séquence « égalité » en 1re"),
+    (TEAM, BOB, "!ressource ajouter javascript:alert(1) Piège"),
+    (TEAM, ALICE, "!ressource ajouter https://edubase.eduscol.education.fr/fiche/12345/ Doublon"),
+    (TEAM, ALICE, "!ressource liste"),
     (TEAM, ALICE, "!bilan"),
     (TEAM, ALICE, "!bilan depuis 15/11/2025"),
     (TEAM, ALICE, "!bilan depuis hier"),

@@ -25,6 +25,7 @@ SINCE = datetime(2026, 11, 23, 8, 0, tzinfo=PARIS).astimezone(UTC)  # a week ear
 TITLE = ("Digest TraAM du lundi 30 novembre 2026 — "
          "mises à jour depuis le lundi 23 novembre 2026 à 8h00")
 NOTHING_NEW = ("Rien de nouveau depuis le lundi 23 novembre 2026 à 8h00 : aucune mise à jour, "
+               "aucune ressource, "
                "aucune équipe silencieuse, aucun rappel dans les 7 prochains jours.")
 BY_ID = {p.id: p for p in SEED_PROJECTS}
 NSI = "besancon-nsi-egalite"

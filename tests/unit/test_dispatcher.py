@@ -13,9 +13,7 @@ import pytest
 from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot
 from traam_bot.config import load_directory
 from traam_bot.domain.model import Edit, Incoming, Redaction
-from traam_bot.domain.notices import APOLOGY
-from traam_bot.domain.records import ACTIVE, PAUSED
-from traam_bot.domain.triggers import Trigger
+from traam_bot.domain.notices import APOLOGY, withheld_notice
 from traam_bot.domain.typography import typeset
 from traam_bot.services.units import StoreUnavailable
 
@@ -147,21 +145,6 @@ async def test_joining_a_room_named_in_the_directory_links_it(bot: Bot) -> None:
     assert await bot.dispatcher.joined_at("!nouveau:localhost") == 1_700_000_000_000
 
 
-async def test_leaving_pauses_the_rooms_schedules_and_rejoining_resumes_them(bot: Bot) -> None:
-    async with bot.units() as uow:
-        reminder = await bot.services.schedules.add(
-            uow, kind="reminder", room_id=TEAM.room_id, owner=ALICE, message="Réunion",
-            trigger=Trigger(hour=9, minute=0), now=NOW)
-    await bot.dispatcher.on_left(TEAM.room_id)
-    async with bot.units() as uow:
-        assert (await uow.schedules.get(reminder.id)).status == PAUSED  # type: ignore[union-attr]
-    assert bot.timers.armed[reminder.id] is None
-    await bot.dispatcher.on_joined(TEAM.room_id, (TEAM.room_id,), 1_700_000_000_000)
-    async with bot.units() as uow:
-        assert (await uow.schedules.get(reminder.id)).status == ACTIVE  # type: ignore[union-attr]
-    assert bot.timers.armed[reminder.id] is not None
-
-
 async def test_the_sync_token_is_kept(bot: Bot) -> None:
     assert await bot.dispatcher.load_token() is None
     await bot.dispatcher.save_token("s1_2_3")
@@ -210,3 +193,54 @@ async def test_a_failing_edit_is_apologised_for_and_a_failing_redaction_is_marke
     [apology] = await bot.owed()
     assert apology.in_reply_to == "$e1" and apology.body.startswith("Désolé")
     assert await handled(bot, "$e1", "$r1") == {"$e1", "$r1"}
+
+
+async def test_a_message_edited_twice_is_acknowledged_once(bot: Bot) -> None:
+    """One ✏️ per edited message, also for a replayed edit: a homeserver refuses the same
+    reaction twice from one user."""
+    await bot.dispatcher.on_event(message("$p1", "!point séance 1"), TEAM)
+    for event_id, body in (("$e1", "séance 1 bis"), ("$e1", "séance 1 bis"),  # a replay
+                           ("$e2", "séance 1 ter")):
+        await bot.dispatcher.on_event(
+            Edit(room_id=TEAM.room_id, event_id=event_id, sender=ALICE, target="$p1",
+                 body=f"!point {body}", timestamp=NOW), TEAM)
+    assert await bot.updates(PROJECT) == [("$p1", "séance 1 ter")]
+    acks = [o for o in await bot.owed() if o.reaction_key == "✏️"]
+    assert [(o.room_id, o.in_reply_to) for o in acks] == [(TEAM.room_id, "$p1")]
+
+
+async def test_an_edit_in_a_direct_chat_keeps_the_project_form(bot: Bot) -> None:
+    dm = FakeRoom(room_id="!dm:localhost", is_direct=True, members={ALICE: "Alice"})
+    bot.rooms.update({TEAM.room_id: TEAM, dm.room_id: dm})  # Alice is in the team's room
+    await bot.dispatcher.on_event(
+        message("$d1", f"!point {PROJECT} : séance 1", room=dm), dm)
+    await bot.dispatcher.on_event(
+        Edit(room_id=dm.room_id, event_id="$e1", sender=ALICE, target="$d1",
+             body=f"!point {PROJECT} : séance 1 corrigée", timestamp=NOW), dm)
+    assert await bot.updates(PROJECT) == [("$d1", "séance 1 corrigée")]
+
+
+async def test_each_failing_edit_is_apologised_for_once(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_a: object, **_kw: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.services.updates, "apply_edit", broken)
+    for event_id in ("$e1", "$e1", "$e2"):  # a replay, then another edit
+        await bot.dispatcher.on_event(
+            Edit(room_id=TEAM.room_id, event_id=event_id, sender=ALICE, target="$p0",
+                 body="!point corrigé", timestamp=NOW), TEAM)
+    assert [(o.room_id, o.in_reply_to) for o in await bot.owed()] == [
+        (TEAM.room_id, "$e1"), (TEAM.room_id, "$e2")]
+
+
+async def test_withheld_keys_are_told_once_per_room_naming_the_member(bot: Bot) -> None:
+    other = FakeRoom(room_id="!autre:localhost", members={"@bob:localhost": "Bob"})
+    await bot.dispatcher.on_key_withheld(TEAM, "@bob:localhost", "m.unverified")
+    await bot.dispatcher.on_key_withheld(TEAM, ALICE, "m.blacklisted")  # told already
+    await bot.dispatcher.on_key_withheld(other, "@bob:localhost", "m.unverified")
+    told = await bot.owed()
+    assert [o.room_id for o in told] == [TEAM.room_id, other.room_id]
+    expected = withheld_notice("Bob", "m.unverified").plain
+    assert [o.body for o in told] == [expected, expected]
+    assert expected != withheld_notice("Bob", "m.blacklisted").plain

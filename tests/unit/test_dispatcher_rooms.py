@@ -11,7 +11,7 @@ import pytest
 
 from tests.unit.harness import ALICE, NOW, REPO, Bot, make_bot
 from traam_bot.config import load_directory
-from traam_bot.domain.records import ACTIVE, PAUSED
+from traam_bot.domain.records import ACTIVE, PAUSED, RoomState
 from traam_bot.domain.triggers import Trigger
 
 NSI = "besancon-nsi-egalite"
@@ -72,9 +72,40 @@ async def test_leaving_pauses_the_rooms_schedules_and_rejoining_resumes_them(bot
         assert found is not None
         return found.status
 
+    await bot.dispatcher.on_joined(ROOM, (), 1000)
+    assert (await rooms(bot))[ROOM] == RoomState(1000, False)
+    armed_other = bot.timers.armed[other.id]
     await bot.dispatcher.on_left(ROOM)
     assert (await status(schedule.id), await status(other.id)) == (PAUSED, ACTIVE)
     assert bot.timers.armed[schedule.id] is None
+    assert bot.timers.armed[other.id] == armed_other  # another room's timer is left alone
+    assert (await rooms(bot))[ROOM].left is True
+    await bot.dispatcher.on_left("!autre:localhost")
+    assert await status(other.id) == PAUSED
     await bot.dispatcher.on_joined(ROOM, (), 2000)
-    assert await status(schedule.id) == ACTIVE
+    assert (await status(schedule.id), await status(other.id)) == (ACTIVE, PAUSED)
     assert bot.timers.armed[schedule.id] is not None
+    assert bot.timers.armed[other.id] is None  # only the room joined again comes back
+    assert (await rooms(bot))[ROOM] == RoomState(2000, False)
+
+
+async def rooms(bot: Bot) -> dict[str, RoomState]:
+    async with bot.units() as uow:
+        return await uow.state.rooms()
+
+
+async def test_a_digest_subscription_is_not_a_rooms_schedule_to_pause(bot: Bot) -> None:
+    """Digests go by direct message: losing a room never disarms them."""
+    async with bot.units() as uow:
+        digest = await bot.services.schedules.add(
+            uow, kind="digest", room_id=ROOM, owner=ALICE, message="",
+            trigger=Trigger(hour=8, minute=0), now=NOW)
+    armed = bot.timers.armed[digest.id]
+    await bot.dispatcher.on_left(ROOM)
+    assert armed is not None and bot.timers.armed[digest.id] == armed
+
+
+async def test_a_join_seen_after_the_first_lookup_is_remembered(bot: Bot) -> None:
+    assert await bot.dispatcher.joined_at(ROOM) is None  # loads the table once
+    await bot.dispatcher.on_joined(ROOM, (), 3000)
+    assert await bot.dispatcher.joined_at(ROOM) == 3000

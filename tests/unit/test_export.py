@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from traam_bot.domain.export import (
-    CSV_HEADER,
     ProjectRecord,
     md_escape,
-    render_csv,
     render_markdown,
 )
+from traam_bot.domain.export_tables import BOM, CSV_HEADER, render_csv
 from traam_bot.domain.model import Project, Update
+from traam_bot.domain.resources import Resource, link_kind
 from traam_bot.domain.updates import parse_sections
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -59,6 +59,28 @@ class _Updates:
             text=text, created_at=created_at, edited_at=edited_at,
             sections=parse_sections(text)))
         return self
+
+
+def _resources(project_id: str, *items: tuple[str, str, datetime, str]) -> list[Resource]:
+    """(link, title, time, author name) -> resources, oldest first."""
+    return [Resource(id=n, project_id=project_id, url=url, title=title, kind=link_kind(url),
+                     author=f"@{name.split()[0].lower()}:localhost", author_name=name,
+                     room_id="!r:localhost", created_at=at)
+            for n, (url, title, at, name) in enumerate(items, start=1)]
+
+
+RESOURCES = {
+    "besancon-nsi-egalite": _resources(
+        "besancon-nsi-egalite",
+        ("https://edubase.eduscol.education.fr/fiche/12345", "Les pionnières de l’informatique",
+         _at(2025, 11, 2, 9, 5), "Alice Martin"),
+        ("https://magistere.education.fr/ac-besancon/course/view.php?id=678",
+         "Parcours « égalité » en NSI", _at(2026, 3, 2, 17, 40), "Bruno Petit")),
+    "besancon-lettres-ia": _resources(
+        "besancon-lettres-ia",
+        ("https://exemple.fr/a_(b)?x=1&y=[2]", "=<b>Titre</b> [x](javascript:alert(1)) @room",
+         _at(2025, 12, 2, 8, 0), "Mallory Test")),
+}
 
 
 def build_records(projects: tuple[Project, ...]) -> list[ProjectRecord]:
@@ -109,7 +131,8 @@ def build_records(projects: tuple[Project, ...]) -> list[ProjectRecord]:
     updates = {u.project_id: u.items for u in (nsi, lettres, documentation, eps, arts)}
     return [
         ProjectRecord(project=by_id[pid], rooms=rooms.get(pid, ()),
-                      updates=tuple(updates.get(pid, ())))
+                      updates=tuple(updates.get(pid, ())),
+                      resources=tuple(RESOURCES.get(pid, ())))
         for pid in by_id
     ]
 
@@ -171,12 +194,20 @@ def test_markdown_structure(records: list[ProjectRecord], region: str) -> None:
     md = render_markdown(region, "2025-2026", records, PARIS)
     lines = md.splitlines()
     assert lines[0] == "# Bilan TraAM 2025-2026 — région académique Bourgogne-Franche-Comté"
-    assert "6 projets, 8 mises à jour." in lines
+    assert "6 projets, 8 mises à jour, 3 ressources." in lines
     disciplines = [line[3:] for line in lines if line.startswith("## ")]
     assert disciplines == ["Arts plastiques", "Documentation", "EPS", "Lettres", "NSI",
                            "Technologie"]
     assert len([line for line in lines if line.startswith("### ")]) == 6
-    assert len([line for line in lines if line.startswith("#### ")]) == 8
+    assert len([line for line in lines if line.startswith("#### Mise à jour n° ")]) == 8
+    assert [line for line in lines if line.startswith("#### Ressources")] == [
+        "#### Ressources (1)", "#### Ressources (2)"]  # Lettres, then NSI
+    assert ("1. [Les pionnières de l’informatique](https://edubase.eduscol.education.fr/"
+            "fiche/12345) — fiche Édubase — Alice Martin, dimanche 2 novembre 2025") in lines
+    assert ("2. [Parcours « égalité » en NSI](https://magistere.education.fr/ac-besancon/"
+            "course/view.php?id=678) — parcours M@gistère — Bruno Petit, "
+            "lundi 2 mars 2026") in lines
+    assert "- Ressources : 2" in lines and "- Ressources : 0" in lines
     assert md.endswith("\n") and not md.endswith("\n\n")
     assert "\r" not in md
 
@@ -189,6 +220,10 @@ def test_markdown_escapes_hostile_text(records: list[ProjectRecord], region: str
     assert not re.search(r"(?<!\\)\]\(javascript:", md)
     assert not re.search(r"(?<!\\)\[x", md)
     assert "@room" not in md
+    # a resource title is escaped like any user text; its link stays whole inside <…>
+    assert (f"1. [\\=\\<b\\>Titre\\</b\\> \\[x\\](javascript:alert(1)) @{ZWSP}room]"
+            "(https://exemple.fr/a_%28b%29?x=1&y=[2]) — autre — Mallory Test, "
+            "mardi 2 décembre 2025") in md
     assert f"@{ZWSP}room" in md
     assert "> \\<script\\>alert(1)\\</script\\> \\[x\\](javascript:alert(1)) " \
         f"@{ZWSP}room =1+1" in md
@@ -227,26 +262,35 @@ def test_md_escape(text: str, escaped: str) -> None:
 
 
 def _parse_csv(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+    assert text.startswith(BOM)
+    return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
 
 
 def test_csv_rows(records: list[ProjectRecord]) -> None:
-    out = render_csv(records, PARIS)
-    rows = _parse_csv(out)
+    rows = _parse_csv(render_csv(records, PARIS))
     assert tuple(rows[0]) == CSV_HEADER
     body = rows[1:]
-    # one line per update, plus one for the project without update
-    assert len(body) == 8 + 1
+    # one line per update and per resource, plus one for the project with neither
+    assert len(body) == 8 + 3 + 1
     assert all(len(r) == len(CSV_HEADER) for r in rows)
     assert {r[4] for r in body} == {r.project.id for r in records}
     empty = [r for r in body if r[4] == "dijon-technologie-projet"]
-    assert len(empty) == 1 and empty[0][7:] == ["", "", "", "", ""]
+    assert len(empty) == 1 and empty[0][7:] == ["projet", *[""] * 9]
     nsi = [r for r in body if r[4] == "besancon-nsi-egalite"]
-    assert [r[7] for r in nsi] == ["1", "2", "3"]
-    assert [r[8] for r in nsi] == ["06/10/2025", "01/12/2025", "12/01/2026"]
-    assert [r[11] for r in nsi] == ["oui", "oui", "non"]
-    assert nsi[0][10].count("\n") == 3  # multi-line text kept in one cell
+    assert [r[7] for r in nsi] == ["mise à jour"] * 3 + ["ressource"] * 2
+    assert [r[8] for r in nsi] == ["1", "2", "3", "1", "2"]
     assert nsi[0][6] == "!nsi:localhost #traam-nsi:localhost"
+    assert nsi[0][12].count("\n") == 3  # multi-line text kept in one cell
+    assert nsi[3][12:] == ["Les pionnières de l’informatique", "", "",
+                           "https://edubase.eduscol.education.fr/fiche/12345", "fiche Édubase"]
+
+
+def test_csv_rows_in_the_ordering_used_everywhere(records: list[ProjectRecord]) -> None:
+    rows = _parse_csv(render_csv(records, PARIS))
+    assert [r[4] for r in rows[1:]] == [
+        "besancon-arts-plastiques-ia", "besancon-documentation-ia", "dijon-eps-explicite",
+        *["besancon-lettres-ia"] * 3, *["besancon-nsi-egalite"] * 5,
+        "dijon-technologie-projet"]
 
 
 def test_csv_neutralises_formulas(records: list[ProjectRecord]) -> None:
@@ -255,19 +299,21 @@ def test_csv_neutralises_formulas(records: list[ProjectRecord]) -> None:
         for cell in row:
             assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
     doc = next(r for r in rows if r[4] == "besancon-documentation-ia")
-    assert doc[10].startswith("'=HYPERLINK(")
-    assert doc[9] == "'@Ève Lefèvre"
+    assert doc[12].startswith("'=HYPERLINK(")
+    assert doc[11] == "'@Ève Lefèvre"
     lettres = [r for r in rows if r[4] == "besancon-lettres-ia"]
-    assert lettres[0][10] == HOSTILE  # starts with "<": kept as is
-    assert lettres[1][10].startswith("'- Fait :")
+    assert lettres[0][12] == HOSTILE  # starts with "<": kept as is
+    assert lettres[1][12].startswith("'- Fait :")
+    assert lettres[2][12] == "'=<b>Titre</b> [x](javascript:alert(1)) @room"
 
 
-def test_csv_is_utf8_text(records: list[ProjectRecord]) -> None:
+def test_csv_is_utf8_with_a_bom_semicolons_and_crlf(records: list[ProjectRecord]) -> None:
     out = render_csv(records, PARIS)
-    assert out.encode("utf-8").decode("utf-8") == out
+    data = out.encode("utf-8")
+    assert data.startswith(b"\xef\xbb\xbf")
     assert "Besançon" in out and "Chloé Durand" in out
-    assert out.startswith(",".join(CSV_HEADER) + "\n")
-    assert "\r" not in out
+    assert out.startswith(BOM + ";".join(CSV_HEADER) + "\r\n")
+    assert "Année;Discipline;Thème;Académie" in out
 
 
 def test_grouping_by_discipline_then_theme_with_accents(
@@ -287,7 +333,7 @@ def test_grouping_by_discipline_then_theme_with_accents(
         "## Lettres", "## NSI", "## Technologie"]
     at = headings.index("## NSI")
     assert headings[at + 1:at + 3] == ["### Algorithmes et IA", "### L’égalité filles garçons"]
-    assert "8 projets, 0 mise à jour." in lines
+    assert "8 projets, 0 mise à jour, 0 ressource." in lines
     rows = _parse_csv(render_csv(recs, PARIS))
     assert [r[4] for r in rows[1:]] == [
         "besancon-arts-plastiques-ia", "besancon-documentation-ia", "dijon-education-musicale",

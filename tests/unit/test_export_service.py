@@ -55,3 +55,18 @@ async def test_a_project_with_no_linked_room_shows_its_directory_room(bot: Bot) 
     async with bot.units() as uow:
         records = {r.project.id: r for r in await collect(uow, "2025-2026")}
     assert records[EPS].rooms == ("!eps:localhost",)
+
+
+async def test_resources_come_with_their_project_oldest_first(bot: Bot) -> None:
+    nsi = bot.services.directory.project(NSI)
+    assert nsi is not None
+    for n, (link, days) in enumerate((("https://exemple.fr/b", 2), ("https://exemple.fr/a", 1))):
+        async with bot.units() as uow:
+            await bot.services.resources.add(uow, nsi, Incoming(
+                room_id="!salle:localhost", event_id=f"$r{n}", sender=ALICE, body="",
+                timestamp=NOW + timedelta(days=days), sender_name="Alice"), link, f"titre {n}")
+    async with bot.units() as uow:
+        records = {r.project.id: r for r in await collect(uow, "2025-2026")}
+    assert [(r.url, r.author, r.author_name) for r in records[NSI].resources] == [
+        ("https://exemple.fr/a", ALICE, "Alice"), ("https://exemple.fr/b", ALICE, "Alice")]
+    assert records[LETTRES].resources == ()

@@ -16,6 +16,7 @@ from traam_bot.domain.model import Contact, Project, Reply
 from traam_bot.domain.programme import missing_doc, programme_doc, regional_summary
 from traam_bot.domain.questions import GREETINGS, PROGRAMME, THANKS, classify, question_words
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
+from traam_bot.domain.resources import resources_section
 from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import academie_label, plural, shorten
 
@@ -26,6 +27,7 @@ ABOUT = (
     "Édubase et des parcours d’autoformation M@gistère. Au niveau national : environ "
     "700 enseignants, 18 disciplines et plus de 120 équipes."
 )
+RECENT_RESOURCES = 5  # shown by !projet; !ressource liste shows them all
 
 
 def register(registry: Registry) -> None:
@@ -127,6 +129,12 @@ async def project_card(ctx: Context, project: Project) -> Reply:
     doc.item(f"Phase : {project.phase} ({project.year})")
     doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))
     doc.extend(await ctx.services.updates.recent_doc(ctx.uow, project))
+    resources = await ctx.services.resources.of_project(ctx.uow, project.id)
+    resources_section(doc, f"Ressources ({len(resources)}) :", resources[-RECENT_RESOURCES:],
+                      ctx.services.settings.tz)
+    if len(resources) > RECENT_RESOURCES:
+        doc.para(I(f"Les {RECENT_RESOURCES} plus récentes ; toutes : "),
+                 Code(f"{ctx.prefix}ressource liste {project.id}"))
     return doc.reply()
 
 

@@ -77,8 +77,9 @@ class Dispatcher:
                                             key=f"event:{event.event_id}", now=now)
             elif isinstance(event, Edit):
                 await self._on_edit(uow, replace(event, body=storable(event.body)), room)
-            else:
+            else:  # a deleted `!point` or `!ressource ajouter` takes what it recorded along
                 await self.services.updates.apply_redaction(uow, event)
+                await self.services.resources.apply_redaction(uow, event)
             await uow.state.mark_handled(event.event_id, event.room_id, DONE, now)
         return uow.in_flight
 
@@ -105,9 +106,10 @@ class Dispatcher:
         in_dm = room.is_direct and services.directory.project_for_room(edit.room_id) is None
         updated = await services.updates.apply_edit(
             uow, edit, services.settings.command_prefix, in_dm, services.clock())
-        if updated is not None:  # a quiet acknowledgement, no public message
+        if updated is not None:  # a quiet acknowledgement, no public message; one per
+            # edited message (a homeserver refuses the same reaction twice from one user)
             await self.outbox.react(uow, edit.room_id, edit.target, EDIT_ACK,
-                                    services.clock(), key=f"event:{edit.event_id}:edit")
+                                    services.clock())
 
     async def on_joined(self, room_id: str, aliases: tuple[str, ...], joined_at_ms: int) -> None:
         services, now = self.services, self.services.clock()

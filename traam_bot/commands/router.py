@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from traam_bot.commands import directory, schedules, updates
+from traam_bot.commands import calendar, directory, resources, schedules, updates
 from traam_bot.commands.registry import (
     Context,
     Registry,
@@ -23,7 +23,9 @@ def build_registry() -> Registry:
     registry = Registry()
     directory.register(registry)
     updates.register(registry)
+    resources.register(registry)
     schedules.register(registry)
+    calendar.register(registry)
     return registry
 
 

@@ -6,7 +6,9 @@ with which arguments is checked by the registry before a handler runs.
 
 from __future__ import annotations
 
+from traam_bot.commands.calendar import holiday_note, next_line
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
+from traam_bot.domain.calendar import split_opt_out
 from traam_bot.domain.limits import LimitError, check_interval, check_room_cap, text_error
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.records import PAUSED, Schedule
@@ -56,6 +58,7 @@ async def _rappel_add(ctx: Context) -> Reply:
                          "Raccourcissez-le, ou découpez-le en plusieurs rappels.")
     if problem is not None:
         raise UsageError(problem)
+    when, every_day = split_opt_out(when)
     trigger = _parse(ctx, when)
     # the room's reminders as !rappel liste shows them (active, or paused while the bot is out)
     existing = await ctx.uow.schedules.find(kind="reminder", room_id=ctx.incoming.room_id)
@@ -67,9 +70,13 @@ async def _rappel_add(ctx: Context) -> Reply:
     may_ping = "@room" in message and await ctx.room.can_notify_room(ctx.sender)
     schedule = await ctx.services.schedules.add(
         ctx.uow, kind="reminder", room_id=ctx.incoming.room_id, owner=ctx.sender,
-        message=message, trigger=trigger, now=ctx.now, may_ping_room=may_ping)
+        message=message, trigger=trigger, now=ctx.now, may_ping_room=may_ping,
+        skip_holidays=not every_day)
     doc = Doc().para("Rappel enregistré (", trigger.describe(ctx.services.settings.tz), ") : ",
-                     I(message)).para(_next(ctx, schedule).capitalize() + ".")
+                     I(message)).para(next_line(ctx, schedule, _next(ctx, schedule)))
+    note = holiday_note(ctx, schedule)
+    if note:
+        doc.para(note)
     if "@room" in message and not may_ping:
         doc.para("« @room » ne préviendra pas tout le salon : vous n’en avez pas le droit ici.")
     return doc.reply(reaction="✅")
@@ -91,6 +98,8 @@ async def _rappel_list(ctx: Context) -> Reply:
         state = (" — en pause : le bot n’est plus dans ce salon" if r.status == PAUSED
                  else f" — {_next(ctx, r)}")
         where = f" — salon {r.room_id}" if ctx.room.is_direct else ""
+        if not r.skip_holidays and not r.trigger.is_one_off:
+            where = " — même pendant les vacances" + where
         doc.item(B(f"{n}."), " ", I(r.message), f" ({r.trigger.describe(ctx.services.settings.tz)})"
                  f"{state}{where}")
     return doc.reply()
@@ -133,14 +142,20 @@ async def _relance_at(ctx: Context) -> Reply:
     project = _linked_project(ctx)
     service = ctx.services.schedules
     existing = await ctx.uow.schedules.find(kind="prompt", room_id=ctx.incoming.room_id)
-    trigger = _parse(ctx, ctx.args)
+    when, every_day = split_opt_out(ctx.args)
+    trigger = _parse(ctx, when)
     for s in existing:
         await service.cancel(ctx.uow, s)
     schedule = await service.add(ctx.uow, kind="prompt", room_id=ctx.incoming.room_id,
-                                 owner=ctx.sender, message="", trigger=trigger, now=ctx.now)
-    return Doc().para("Relance programmée (", trigger.describe(ctx.services.settings.tz),
-                      ") pour ", B(project.label), ".").para(
-        _next(ctx, schedule).capitalize() + ".").para(
+                                 owner=ctx.sender, message="", trigger=trigger, now=ctx.now,
+                                 skip_holidays=not every_day)
+    doc = Doc().para("Relance programmée (", trigger.describe(ctx.services.settings.tz),
+                     ") pour ", B(project.label), ".").para(
+        next_line(ctx, schedule, _next(ctx, schedule)))
+    note = holiday_note(ctx, schedule)
+    if note:
+        doc.para(note)
+    return doc.para(
         "Chaque réponse à la relance (dans son fil ou en réponse) sera enregistrée comme "
         "point d’avancement.").reply(reaction="✅")
 
@@ -180,7 +195,9 @@ def register(registry: Registry) -> None:
     rappel = registry.group("rappel", aliases=("remind",))
     rappel.subcommand(
         "ajouter", aliases=("add",), usage="<quand> : <message>", permission=moderators,
-        rooms_only=True, help="programme un rappel publié dans ce salon",
+        rooms_only=True, help="programme un rappel publié dans ce salon (les rappels réguliers "
+                              "sautent les vacances scolaires et les jours fériés, sauf "
+                              "« <quand> même pendant les vacances : … »)",
         examples=("rappel ajouter chaque lundi à 9h : Réunion d’équipe",
                   "rappel ajouter le 15/12/2027 à 14h : Dépôt des ressources"),
     )(_rappel_add)
@@ -200,8 +217,10 @@ def register(registry: Registry) -> None:
     relance.argument(
         usage="<quand>", permission=moderators, rooms_only=True,
         help="programme la question « Où en est l’équipe ? » dans ce salon lié ; chaque "
-             "réponse devient un point d’avancement",
-        examples=("relance chaque vendredi à 16h",),
+             "réponse devient un point d’avancement ; les vacances scolaires et les jours "
+             "fériés sont sautés, sauf « <quand> même pendant les vacances »",
+        examples=("relance chaque vendredi à 16h",
+                  "relance chaque lundi à 9h même pendant les vacances"),
     )(_relance_at)
     relance.subcommand(
         "stop", aliases=("arrêt", "arrêter"), permission=moderators, rooms_only=True,

@@ -4,6 +4,7 @@ from traam_bot.config.directory import contact_id, load_directory, parse_directo
 from traam_bot.config.files import ConfigError, ConfigFileError
 from traam_bot.config.settings import (
     DatabaseSettings,
+    HolidaysSettings,
     HttpSettings,
     LimitsSettings,
     LoggingSettings,
@@ -18,6 +19,7 @@ __all__ = [
     "ConfigError",
     "ConfigFileError",
     "DatabaseSettings",
+    "HolidaysSettings",
     "HttpSettings",
     "LimitsSettings",
     "LoggingSettings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from traam_bot.config.files import (
     format_error,
     read_yaml,
 )
+from traam_bot.domain.calendar import ZONES, Milestone
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.text import words
 
@@ -57,11 +59,42 @@ class _ContactIn(Strict):
         return None if v is None else check_user_id(v)
 
 
+class _MilestoneIn(Strict):
+    date: date
+    titre: str
+    academies: list[str] = Field(default_factory=list)
+    indicatif: bool = False  # a date the public rhythm implies, not an official one
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.date()
+        if isinstance(v, str):
+            for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+                try:
+                    return datetime.strptime(v.strip(), pattern).date()
+                except ValueError:
+                    continue
+            raise ValueError(f"date « {v} » : attendu JJ/MM/AAAA ou AAAA-MM-JJ")
+        return v
+
+
 class _DirectoryIn(Strict):
     region: str
     year: str
     projects: list[_ProjectIn]
     contacts: list[_ContactIn] = Field(default_factory=list)
+    zones: dict[str, str] = Field(default_factory=dict)
+    calendrier: list[_MilestoneIn] = Field(default_factory=list)
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, v: dict[str, str]) -> dict[str, str]:
+        for academie, zone in v.items():
+            if zone not in ZONES:
+                raise ValueError(f"zone « {zone} » de {academie} : attendu A, B ou C")
+        return v
 
     @field_validator("year", mode="before")
     @classmethod
@@ -113,7 +146,12 @@ def parse_directory(raw: Any, origin: str = "annuaire") -> Directory:
                 matrix_id=c.matrix_id)
         for c in d.contacts
     )
-    return Directory(region=d.region, year=d.year, projects=projects, contacts=contacts)
+    milestones = tuple(sorted(
+        (Milestone(day=m.date, title=m.titre, academies=tuple(m.academies),
+                   indicative=m.indicatif) for m in d.calendrier),
+        key=lambda m: m.day))
+    return Directory(region=d.region, year=d.year, projects=projects, contacts=contacts,
+                     zones=tuple(d.zones.items()), milestones=milestones)
 
 
 def load_directory(path: str | Path) -> Directory:

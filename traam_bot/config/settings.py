@@ -143,6 +143,12 @@ class LimitsSettings(Strict):
     reminders_per_room: int = Field(default=20, ge=1, le=1000)
 
 
+class HolidaysSettings(Strict):
+    # recurring prompts and reminders skip school holidays (the room's zone) and public
+    # holidays; false turns it off for every schedule
+    skip: bool = True
+
+
 class Settings(Strict):
     matrix: MatrixSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -150,6 +156,7 @@ class Settings(Strict):
     http: HttpSettings | None = None
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    holidays: HolidaysSettings = Field(default_factory=HolidaysSettings)
     timezone: str = "Europe/Paris"
     # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.
     directory: str = ""

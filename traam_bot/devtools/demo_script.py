@@ -4,7 +4,9 @@ answer (`traam-bot demo` plays it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from traam_bot.config.holidays import FrenchHolidays
 from traam_bot.devtools.sandbox import BOT, COORDINATOR, MEMBER, REFERENT
 
 # Step kinds.
@@ -32,6 +34,20 @@ class Step:
     label: str | None = None
     target: str | None = None
     invite: tuple[str, ...] = ()
+
+
+def holiday_prompt_when(today: date, zone: str = "A") -> str:
+    """A `<quand>` whose next occurrence, left alone, would fall in the zone's next school
+    holidays (so the bot's confirmation shows it skipped), computed from the bot's own
+    calendar: the demo runs on the real date. Within 4 weeks of the holidays, monthly on
+    that day; further away, yearly on that day (a cron)."""
+    calendar = FrenchHolidays()
+    day = today + timedelta(days=1)
+    while not calendar.school_holiday(day, zone) and day < today + timedelta(days=400):
+        day += timedelta(days=1)
+    if (day - today).days < 28:
+        return f"chaque {day.day} du mois à 9h"
+    return f'cron "0 9 {day.day} {day.month} *"'
 
 
 def _dm(what: str, expect: bool = True) -> Step:
@@ -64,6 +80,10 @@ SCENARIO: tuple[Step, ...] = (
          kind=EDIT, target="p1", expect=False),
     Step(MEMBER, "nsi", "!point message envoyé par erreur", label="p2"),
     Step(MEMBER, "nsi", kind=REDACT, target="p2"),
+    Step(MEMBER, "nsi", "!ressource ajouter https://edubase.eduscol.education.fr/fiche/12345 "
+                        "Séquence « égalité filles-garçons » en 1re NSI"),
+    Step(MEMBER, "nsi", "!ressource ajouter javascript:alert(1) Lien piégé"),
+    Step(COORDINATOR, "nsi", "!ressource liste"),
     Step(MEMBER, "nsi", "!bilan"),
     Step(COORDINATOR, "nsi", "!rappel ajouter chaque lundi à 9h : Réunion d’équipe"),
     Step(COORDINATOR, "nsi", "!rappel ajouter le 31/02/2027 à 9h : Date impossible"),
@@ -75,7 +95,12 @@ SCENARIO: tuple[Step, ...] = (
     Step(MEMBER, "nsi", "Où en est l’équipe", kind=WAIT_POST, label="prompt"),
     Step(MEMBER, "nsi", "Séquence 2 terminée, les élèves ont produit leurs podcasts.",
          kind=REPLY_IN_THREAD, target="prompt"),
+    # a prompt whose next occurrence would fall in the holidays: the bot moves it past them
+    Step(COORDINATOR, "nsi", f"!relance {holiday_prompt_when(date.today())}"),
+    _dm("!calendrier"),
     _dm("!point nsi : compte rendu envoyé à l’inspectrice"),
+    _dm("!ressource ajouter nsi : https://magistere.education.fr/ac-besancon/course/view.php"
+        "?id=1234 Parcours M@gistère « Égalité et numérique »"),
     _dm("!projet nsi"),
     Step(REFERENT, "dm-ref", kind=OPEN_DM),
     Step(REFERENT, "dm-ref", "!digest maintenant"),

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from traam_bot.domain.calendar import HolidayPeriod, Milestone, day_label
 from traam_bot.domain.model import SECTION_LABELS, Project, Update, project_order
 from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.resources import Resource
 from traam_bot.domain.text import format_date, format_datetime, plural, shorten
 from traam_bot.domain.updates import update_block
 
@@ -41,28 +43,59 @@ class _Quiet:
 def compose_digest(*, projects: Sequence[Project], updates: Sequence[Update],
                    last_update: Mapping[str, datetime], upcoming: Sequence[Upcoming],
                    since: datetime | None, now: datetime, tz: ZoneInfo,
-                   quiet_days: int = 14, max_chars: int = 500) -> Doc:
+                   quiet_days: int = 14, max_chars: int = 500,
+                   resources: Sequence[Resource] = (),
+                   milestones: Sequence[tuple[Milestone, int]] = (),
+                   holidays: Sequence[HolidayPeriod] = ()) -> Doc:
     """The digest of the period [since, now] over the active projects in `projects`.
 
     `updates` should already be the period's; earlier ones and updates of projects out
     of scope are dropped anyway. `last_update` maps project id -> time of its latest
-    update over all time (projects absent from it never had one).
+    update over all time (projects absent from it never had one). `resources` added over
+    the period are listed as « nouvelles ressources ». `milestones` (with the days left)
+    and `holidays` (under way or starting soon) close it, under « Calendrier ».
     """
     in_scope = sorted((p for p in projects if not p.archived), key=project_order)
     groups = _group_by_project(updates, {p.id for p in in_scope}, since)
     quiet = _quiet_projects(in_scope, groups, last_update, now, quiet_days)
     soon = _upcoming_window(upcoming, now)
+    added = _new_resources(resources, in_scope, since, now)
     period = f"depuis le {format_datetime(since, tz)}" if since else "depuis le début"
     doc = Doc().para(B(f"Digest TraAM du {format_date(now, tz)}"), f" — mises à jour {period}")
-    if not groups and not quiet and not soon:
-        return doc.para(f"Rien de nouveau {period} : aucune mise à jour, aucune équipe "
-                        f"silencieuse, aucun rappel dans les {UPCOMING_DAYS} prochains jours.")
+    if not groups and not quiet and not soon and not added:
+        doc.para(f"Rien de nouveau {period} : aucune mise à jour, aucune ressource, "
+                 f"aucune équipe silencieuse, aucun rappel dans les {UPCOMING_DAYS} "
+                 "prochains jours.")
+        _calendar_section(doc, milestones, holidays, now, tz)
+        return doc
     with_updates = [(p, groups[p.id]) for p in in_scope if p.id in groups]
     _blockers_section(doc, with_updates, tz, max_chars)
     _projects_section(doc, with_updates, tz, max_chars)
+    _resources_section(doc, added, tz, max_chars)
     _quiet_section(doc, quiet, now)
     _upcoming_section(doc, soon, tz, max_chars)
+    _calendar_section(doc, milestones, holidays, now, tz)
     return doc
+
+
+def _calendar_section(doc: Doc, milestones: Sequence[tuple[Milestone, int]],
+                      holidays: Sequence[HolidayPeriod], now: datetime, tz: ZoneInfo) -> None:
+    if not milestones and not holidays:
+        return
+    today = now.astimezone(tz).date()
+    doc.para(B("Calendrier"))
+    for period in holidays:
+        if period.first <= today:
+            doc.item(f"Vacances scolaires (zone {period.zone}) jusqu’au "
+                     f"{day_label(period.last)} ({period.name})")
+        else:
+            doc.item(f"Vacances scolaires (zone {period.zone}) du {day_label(period.first)} "
+                     f"au {day_label(period.last)} ({period.name})")
+    for milestone, days in milestones:
+        when = "aujourd’hui" if days == 0 else f"dans {plural(days, 'jour')}"
+        note = " (date indicative)" if milestone.indicative else ""
+        doc.item(B(f"Jalon {when}"), f" — {day_label(milestone.day)} : ", milestone.title,
+                 note)
 
 
 def _group_by_project(updates: Sequence[Update], scope: set[str],
@@ -133,6 +166,29 @@ def _projects_section(doc: Doc, with_updates: Sequence[tuple[Project, list[Updat
         doc.para(B(project.label), f" — {plural(len(group), 'mise', 'mises')} à jour")
         for update in group:
             update_block(doc, update, tz, shorten_to=max_chars)
+
+
+def _new_resources(resources: Sequence[Resource], in_scope: Sequence[Project],
+                   since: datetime | None, now: datetime,
+                   ) -> list[tuple[Project, list[Resource]]]:
+    """The period's resources per project in scope, in the digest's project order."""
+    grouped: dict[str, list[Resource]] = {}
+    for r in sorted(resources, key=attrgetter("created_at", "id")):
+        if (since is None or r.created_at >= since) and r.created_at <= now:
+            grouped.setdefault(r.project_id, []).append(r)
+    return [(p, grouped[p.id]) for p in in_scope if p.id in grouped]
+
+
+def _resources_section(doc: Doc, added: Sequence[tuple[Project, list[Resource]]],
+                       tz: ZoneInfo, max_chars: int) -> None:
+    if not added:
+        return
+    doc.para(B("Nouvelles ressources"), f" — {sum(len(group) for _p, group in added)}")
+    for project, group in added:
+        for r in group:
+            doc.item(B(project.label), " : ", I(shorten(r.title, max_chars)),
+                     f" ({r.kind_label}) — {r.url} — {r.author_name}, "
+                     f"{format_date(r.created_at, tz)}")
 
 
 def _quiet_section(doc: Doc, quiet: Sequence[_Quiet], now: datetime) -> None:

@@ -1,22 +1,17 @@
-"""The year's bilan as Markdown or CSV: projects by discipline then theme, with updates."""
+"""The year's bilan as Markdown: projects by discipline then theme, with their updates and
+resources (the CSV and the xlsx workbook are built in domain.export_tables)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.model import Project, Update
-from traam_bot.domain.text import fold, format_date, format_datetime, format_short_date, plural
+from traam_bot.domain.resources import Resource
+from traam_bot.domain.text import fold, format_date, format_datetime, plural
 from traam_bot.domain.updates import is_blocker_line
-
-CSV_HEADER = (
-    "annee", "discipline", "theme", "academie", "projet", "phase", "salon",
-    "numero", "date", "auteur", "texte", "blocage",
-)
 
 
 @dataclass(frozen=True)
@@ -24,9 +19,10 @@ class ProjectRecord:
     project: Project
     rooms: tuple[str, ...]
     updates: tuple[Update, ...]  # oldest first
+    resources: tuple[Resource, ...] = ()  # oldest first, numbered in that order
 
 
-def _ordered(records: Sequence[ProjectRecord]) -> list[ProjectRecord]:
+def ordered(records: Sequence[ProjectRecord]) -> list[ProjectRecord]:
     # folded, so that "Éducation musicale" sorts among the E, not after "Technologie"
     return sorted(records, key=lambda r: (fold(r.project.discipline), r.project.discipline,
                                           fold(r.project.theme), r.project.academie,
@@ -71,15 +67,18 @@ def render_markdown(region: str, year: str, records: Sequence[ProjectRecord],
                     tz: ZoneInfo) -> str:
     out = [f"# Bilan TraAM {year} — région académique {region}", ""]
     total = sum(len(r.updates) for r in records)
-    out += [f"{plural(len(records), 'projet')}, {plural(total, 'mise', 'mises')} à jour.", ""]
+    resources = sum(len(r.resources) for r in records)
+    out += [f"{plural(len(records), 'projet')}, {plural(total, 'mise', 'mises')} à jour, "
+            f"{plural(resources, 'ressource')}.", ""]
     discipline = None
-    for rec in _ordered(records):
+    for rec in ordered(records):
         p = rec.project
         if p.discipline != discipline:
             discipline = p.discipline
             out += [f"## {md_escape(discipline)}", ""]
         out += [f"### {md_escape(p.theme)}", ""]
         out += _md_project_facts(rec, tz)
+        out += _md_resources(rec, tz)
         for u in rec.updates:
             edited = " (modifiée)" if u.edited_at else ""
             out += [f"#### Mise à jour n° {u.number} — {md_escape(u.author_name)} — "
@@ -97,6 +96,7 @@ def _md_project_facts(rec: ProjectRecord, tz: ZoneInfo) -> list[str]:
         f"- Identifiant : `{p.id}`",
         f"- Salon : {rooms}",
         f"- Mises à jour : {len(updates)}",
+        f"- Ressources : {len(rec.resources)}",
     ]
     if updates:
         lines.append(f"- Première : {format_date(updates[0].created_at, tz)} ; "
@@ -104,23 +104,15 @@ def _md_project_facts(rec: ProjectRecord, tz: ZoneInfo) -> list[str]:
     return [*lines, ""]
 
 
-def render_csv(records: Sequence[ProjectRecord], tz: ZoneInfo) -> str:
-    """One line per update (a project without update still gets one line)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for rec in _ordered(records):
-        p = rec.project
-        base = [p.year, p.discipline, p.theme, p.academie, p.id, p.phase, " ".join(rec.rooms)]
-        if not rec.updates:
-            writer.writerow([*base, "", "", "", "", ""])
-        for u in rec.updates:
-            writer.writerow([*base, u.number, format_short_date(u.created_at, tz),
-                             _csv_safe(u.author_name), _csv_safe(u.text),
-                             "oui" if u.has_blocker else "non"])
-    return buf.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (=, +, -, @, tab or CR at the start of a cell)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _md_resources(rec: ProjectRecord, tz: ZoneInfo) -> list[str]:
+    """The project's resources as a list of links; nothing when it has none. A stored link
+    holds no space, "<" or ">" (domain.resources.check_link); its parentheses are
+    percent-encoded (the same address) so that none can end the link early."""
+    if not rec.resources:
+        return []
+    lines = [f"#### Ressources ({len(rec.resources)})", ""]
+    for n, r in enumerate(rec.resources, start=1):
+        url = r.url.replace("(", "%28").replace(")", "%29")
+        lines.append(f"{n}. [{md_escape(r.title)}]({url}) — {r.kind_label} — "
+                     f"{md_escape(r.author_name)}, {format_date(r.created_at, tz)}")
+    return [*lines, ""]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from traam_bot.domain.calendar import Milestone
 from traam_bot.domain.text import academie_label, fold
 
 
@@ -50,6 +51,8 @@ class Directory:
     year: str
     projects: tuple[Project, ...]
     contacts: tuple[Contact, ...]
+    zones: tuple[tuple[str, str], ...] = ()  # `zones:` (académie, holiday zone) overrides
+    milestones: tuple[Milestone, ...] = ()  # `calendrier:`
 
 
 # The kinds of section an update may hold, with the French label users write and see;

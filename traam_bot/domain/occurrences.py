@@ -24,13 +24,14 @@ rule's few times of day, never minute by minute over long ranges.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from traam_bot.domain.triggers import Spec, Trigger, spec_of
 
 MAX_OCCURRENCES = 1000
+Skip = Callable[[date], bool]  # local days a recurring rule does not fire on (holidays)
 HORIZON_DAYS = 5 * 366
 
 
@@ -83,27 +84,37 @@ def _next_day(day: date, months: frozenset[int]) -> date:
     return day
 
 
-def _iter_trigger(trigger: Trigger, after: datetime, tz: ZoneInfo) -> Iterator[datetime]:
+def _iter_trigger(trigger: Trigger, after: datetime, tz: ZoneInfo,
+                  skip: Skip | None = None) -> Iterator[datetime]:
+    """A one-off fires on its date whatever `skip` says (its author chose it); a recurring
+    rule's occurrences on skipped local days are left out, so the rule resumes on its next
+    day that is not skipped."""
     if trigger.at is not None:
         return iter([trigger.at] if trigger.at > after else [])
-    return _iter_recurring(spec_of(trigger), after, tz)
+    found = _iter_recurring(spec_of(trigger), after, tz)
+    if skip is None:
+        return found
+    return (moment for moment in found if not skip(moment.astimezone(tz).date()))
 
 
-def next_occurrence(trigger: Trigger, after: datetime, tz: ZoneInfo) -> datetime | None:
-    """First firing strictly after `after` (aware), in UTC; None when there is none."""
+def next_occurrence(trigger: Trigger, after: datetime, tz: ZoneInfo,
+                    skip: Skip | None = None) -> datetime | None:
+    """First firing strictly after `after` (aware), in UTC, on a day `skip` lets through;
+    None when there is none."""
     require_aware(after, "after")
-    return next(_iter_trigger(trigger, after, tz), None)
+    return next(_iter_trigger(trigger, after, tz, skip), None)
 
 
 def occurrences_between(
-    trigger: Trigger, start: datetime, end: datetime, tz: ZoneInfo, limit: int = MAX_OCCURRENCES
+    trigger: Trigger, start: datetime, end: datetime, tz: ZoneInfo, limit: int = MAX_OCCURRENCES,
+    skip: Skip | None = None,
 ) -> list[datetime]:
     """Firings in [start, end), in UTC, ascending, at most `limit` of them."""
     require_aware(start, "start")
     require_aware(end, "end")
     found: list[datetime] = []
     just_before = start.astimezone(UTC) - timedelta(microseconds=1)  # UTC: no wall-clock maths
-    for moment in _iter_trigger(trigger, just_before, tz):
+    for moment in _iter_trigger(trigger, just_before, tz, skip):
         if moment >= end or len(found) >= limit:
             break
         found.append(moment)

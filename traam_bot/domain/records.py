@@ -31,6 +31,9 @@ class Schedule:
     next_run: datetime | None
     last_run: datetime | None
     created_at: datetime
+    # recurring prompts and reminders skip holidays unless created « même pendant les
+    # vacances » (domain.calendar)
+    skip_holidays: bool = True
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from traam_bot.domain.limits import text_error, year_error
 from traam_bot.domain.model import BLOCKER_KINDS, SECTION_LABELS, Project, Section, Update
 from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.resources import Resource, resources_section
 from traam_bot.domain.text import fold, format_date, plural, shorten
 
 # The !point command's name then its aliases: its registration and the edits of its
@@ -149,7 +150,9 @@ def is_blocker_line(line: str) -> bool:
 
 
 def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,
-              tz: ZoneInfo) -> Doc:
+              tz: ZoneInfo, resources: Mapping[str, Sequence[Resource]] | None = None) -> Doc:
+    """Updates per project over the period, newest first; then the resources the project
+    added over the same period, when there are some."""
     period = f"depuis le {format_date(since, tz)}" if since else "depuis le début"
     total = sum(len(u) for _p, u in per_project)
     doc = Doc().para(B(f"Bilan des TraAM {period}"), f" — {plural(total, 'mise', 'mises')} à jour")
@@ -160,4 +163,6 @@ def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: da
             doc.para(I("Aucune mise à jour sur la période."))
         for update in sorted(updates, key=lambda u: u.created_at, reverse=True):
             update_block(doc, update, tz)
+        added = (resources or {}).get(project.id, ())
+        resources_section(doc, f"Ressources ({len(added)}) :", added, tz)
     return doc

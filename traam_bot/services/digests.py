@@ -11,6 +11,7 @@ from traam_bot.domain.model import Reply
 from traam_bot.domain.occurrences import occurrences_between
 from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
 from traam_bot.domain.triggers import Trigger
+from traam_bot.services.calendar import CalendarService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.schedules import ScheduleService
 
@@ -29,19 +30,25 @@ def trigger_for(frequency: str) -> Trigger:
 class DigestComposer:
     """What a digest says: updates since the last one, quiet teams, what is coming."""
 
-    def __init__(self, directory: DirectoryService, tz: ZoneInfo) -> None:
+    def __init__(self, directory: DirectoryService, tz: ZoneInfo,
+                 calendar: CalendarService | None = None) -> None:
         self.directory = directory
         self.tz = tz
+        self.calendar = calendar  # None: no milestones, no holidays
 
     async def build(self, uow: UnitOfWork, schedule: Schedule, now: datetime) -> Reply:
         period = timedelta(days=1) if schedule.message == "quotidien" else timedelta(days=7)
         since = schedule.last_run or (now - period)
         projects = self.directory.projects
         updates = await uow.updates.list([p.id for p in projects], since=since, until=now)
+        resources = await uow.resources.list([p.id for p in projects], since=since, until=now)
+        milestones, holidays = (self.calendar.digest_notes(since, now, self.tz)
+                                if self.calendar is not None else ([], []))
         doc = compose_digest(projects=projects, updates=updates,
                              last_update=await uow.updates.last_update_times(),
                              upcoming=await self.upcoming(uow, now), since=since, now=now,
-                             tz=self.tz)
+                             tz=self.tz, resources=resources, milestones=milestones,
+                             holidays=holidays)
         return doc.reply()
 
     async def upcoming(self, uow: UnitOfWork, now: datetime) -> list[Upcoming]:
@@ -52,7 +59,9 @@ class DigestComposer:
             project = self.directory.project_for_room(s.room_id)
             label = project.label if project else s.room_id
             kind = "relance" if s.kind == "prompt" else "rappel"
-            for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz):
+            skip = self.calendar.skip_of(s) if self.calendar is not None else None
+            for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz,
+                                            skip=skip):
                 items.append(Upcoming(when=when, kind=kind, room_label=label, text=s.message))
         return sorted(items, key=lambda u: u.when)
 

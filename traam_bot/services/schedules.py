@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Reply
-from traam_bot.domain.occurrences import next_occurrence, occurrences_between
+from traam_bot.domain.occurrences import Skip, next_occurrence, occurrences_between
 from traam_bot.domain.records import ACTIVE, CANCELLED, MISSED, PAUSED, Schedule
 from traam_bot.domain.render import Doc
 from traam_bot.domain.text import format_datetime
 from traam_bot.domain.triggers import Trigger
+from traam_bot.services.calendar import CalendarService
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.units import Units
 
@@ -53,13 +54,15 @@ def prompt_reply(late: bool) -> Reply:
 class ScheduleService:
     def __init__(self, units: Units, outbox: Outbox, tz: ZoneInfo, timers: Timers,
                  digest_builder: DigestBuilder,
-                 project_of_room: Callable[[str], str | None]) -> None:
+                 project_of_room: Callable[[str], str | None],
+                 calendar: CalendarService | None = None) -> None:
         self.units = units
         self.outbox = outbox
         self.tz = tz
         self.timers = timers
         self.digest_builder = digest_builder
         self.project_of_room = project_of_room
+        self.calendar = calendar  # None: no holiday is ever skipped
         self.metrics: Metrics = NO_METRICS  # occurrences, by outcome (app sets it)
     async def arm_all(self) -> None:
         async with self.units() as uow:
@@ -67,18 +70,38 @@ class ScheduleService:
         for s in active:
             self.timers.arm(s.id, s.next_run)
 
+    def _skip(self, kind: str, room_id: str | None, skip_holidays: bool) -> Skip | None:
+        if self.calendar is None:
+            return None
+        return self.calendar.skip_for(kind, room_id, skip_holidays)
+
+    def _next(self, schedule: Schedule, after: datetime) -> datetime | None:
+        """The schedule's next occurrence after `after`, holidays skipped as it says."""
+        return next_occurrence(schedule.trigger, after, self.tz,
+                               self._skip(schedule.kind, schedule.room_id,
+                                          schedule.skip_holidays))
+
+    def occurrences(self, schedule: Schedule, start: datetime, end: datetime
+                    ) -> list[datetime]:
+        """Its occurrences in [start, end), holidays skipped as it says (digests list them)."""
+        return occurrences_between(schedule.trigger, start, end, self.tz,
+                                   skip=self._skip(schedule.kind, schedule.room_id,
+                                                   schedule.skip_holidays))
+
     def _arm(self, uow: UnitOfWork, schedule_id: int, at: datetime | None) -> None:
         uow.after_commit(lambda: self.timers.arm(schedule_id, at))
 
     # ---------------------------------------------------------------- creation
     async def add(self, uow: UnitOfWork, *, kind: str, room_id: str | None, owner: str,
                   message: str, trigger: Trigger, now: datetime,
-                  may_ping_room: bool = False) -> Schedule:
-        next_run = next_occurrence(trigger, now, self.tz)
+                  may_ping_room: bool = False, skip_holidays: bool = True) -> Schedule:
+        next_run = next_occurrence(trigger, now, self.tz,
+                                   self._skip(kind, room_id, skip_holidays))
         schedule = await uow.schedules.add(kind=kind, room_id=room_id, owner=owner,
                                            message=message, trigger=trigger,
                                            next_run=next_run, now=now,
-                                           may_ping_room=may_ping_room)
+                                           may_ping_room=may_ping_room,
+                                           skip_holidays=skip_holidays)
         self._arm(uow, schedule.id, next_run)
         return schedule
 
@@ -121,7 +144,7 @@ class ScheduleService:
         if schedule.trigger.is_one_off:
             await self._missed(uow, schedule, now)
             return 0
-        nxt = next_occurrence(schedule.trigger, now, self.tz)
+        nxt = self._next(schedule, now)
         await uow.schedules.reschedule(schedule.id, nxt)
         self._arm(uow, schedule.id, nxt)
         return 0
@@ -130,8 +153,7 @@ class ScheduleService:
         assert schedule.next_run is not None
         if schedule.trigger.is_one_off:
             return schedule.next_run
-        found = occurrences_between(schedule.trigger, schedule.next_run,
-                                    now + timedelta(microseconds=1), self.tz)
+        found = self.occurrences(schedule, schedule.next_run, now + timedelta(microseconds=1))
         return found[-1] if found else schedule.next_run
 
     async def fire_now(self, uow: UnitOfWork, schedule: Schedule, now: datetime) -> int:
@@ -142,7 +164,7 @@ class ScheduleService:
                     now: datetime, late: bool) -> int:
         """Claim the occurrence and owe its message, together: both or neither."""
         nxt = (None if schedule.trigger.is_one_off
-               else next_occurrence(schedule.trigger, max(occurrence, now), self.tz))
+               else self._next(schedule, max(occurrence, now)))
         firing = await uow.schedules.claim(schedule, occurrence, late, nxt, now)
         self._arm(uow, schedule.id, nxt)
         if firing is None:
@@ -184,7 +206,7 @@ class ScheduleService:
 
     async def resume_room(self, uow: UnitOfWork, room_id: str, now: datetime) -> None:
         for s in await uow.schedules.find(room_id=room_id, statuses=(PAUSED,)):
-            nxt = next_occurrence(s.trigger, now, self.tz)
+            nxt = self._next(s, now)
             await uow.schedules.reschedule(s.id, nxt, ACTIVE if nxt else MISSED)
             self._arm(uow, s.id, nxt)
 

@@ -11,6 +11,7 @@ from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Edit, Incoming, Project, Redaction, Update
 from traam_bot.domain.records import NewUpdate
 from traam_bot.domain.render import B, Doc, I
+from traam_bot.domain.resources import Resource
 from traam_bot.domain.updates import (
     POINT_NAMES,
     UpdateTextError,
@@ -70,8 +71,12 @@ class UpdateService:
 
     async def bilan(self, uow: UnitOfWork, projects: Sequence[Project],
                     since: datetime | None) -> Doc:
-        updates = await uow.updates.list([p.id for p in projects], since=since)
+        ids = [p.id for p in projects]
+        updates = await uow.updates.list(ids, since=since)
         by_project: dict[str, list[Update]] = {p.id: [] for p in projects}
         for u in updates:
             by_project[u.project_id].append(u)
-        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz)
+        resources: dict[str, list[Resource]] = {}
+        for r in await uow.resources.list(ids, since=since):
+            resources.setdefault(r.project_id, []).append(r)
+        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz, resources)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -156,6 +157,8 @@ class ScheduleRow(Base):
     next_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_run: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # false: « même pendant les vacances » (recurring prompts and reminders skip holidays)
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FiringRow(Base):
@@ -218,3 +221,20 @@ class InstanceOwnerRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ResourceRow(Base):
+    """A resource a project produced (Édubase fiche, M@gistère parcours, another link)."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # edubase | magistere | autre
+    author: Mapped[str] = mapped_column(String(255), index=True)
+    author_name: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -17,7 +17,8 @@ def schedule_of(row: ScheduleRow) -> Schedule:
     return Schedule(id=row.id, kind=row.kind, room_id=row.room_id, owner=row.owner,
                     message=row.message, trigger=Trigger.from_json(row.trigger),
                     may_ping_room=row.may_ping_room, status=row.status, next_run=row.next_run,
-                    last_run=row.last_run, created_at=row.created_at)
+                    last_run=row.last_run, created_at=row.created_at,
+                    skip_holidays=row.skip_holidays)
 
 
 class SchedulesRepo:
@@ -26,11 +27,12 @@ class SchedulesRepo:
 
     async def add(self, *, kind: str, room_id: str | None, owner: str, message: str,
                   trigger: Trigger, next_run: datetime | None, now: datetime,
-                  may_ping_room: bool = False) -> Schedule:
+                  may_ping_room: bool = False, skip_holidays: bool = True) -> Schedule:
         s = self.session
         row = ScheduleRow(kind=kind, room_id=room_id, owner=owner, message=message,
                           trigger=trigger.to_json(), may_ping_room=may_ping_room,
-                          status=ACTIVE, next_run=next_run, created_at=now)
+                          status=ACTIVE, next_run=next_run, created_at=now,
+                          skip_holidays=skip_holidays)
         s.add(row)
         await s.flush()
         return schedule_of(row)

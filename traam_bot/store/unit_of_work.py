@@ -16,6 +16,7 @@ from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.errors import is_unavailable, unavailable
 from traam_bot.store.outbox_repo import OutboxRepo
+from traam_bot.store.resources_repo import ResourcesRepo
 from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
 from traam_bot.store.updates_repo import UpdatesRepo
@@ -28,6 +29,7 @@ class UnitOfWork:
         self.session = session
         self.directory = DirectoryRepo(session)
         self.updates = UpdatesRepo(session)
+        self.resources = ResourcesRepo(session)
         self.schedules = SchedulesRepo(session)
         self.state = StateRepo(session)
         self.outbox = OutboxRepo(session)

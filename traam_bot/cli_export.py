@@ -1,0 +1,67 @@
+"""`traam-bot export`: the year's bilan as Markdown, CSV or an xlsx workbook."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from traam_bot.config import load_directory, load_settings
+from traam_bot.domain.text import plural
+from traam_bot.domain.typography import apostrophes
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+async def export_command(args: argparse.Namespace) -> int:
+    from traam_bot.app import export_records
+    from traam_bot.domain.export import render_markdown
+    from traam_bot.domain.export_tables import render_csv
+
+    if args.format == "xlsx" and not args.out:
+        say("traam-bot : le format xlsx s’écrit dans un fichier : ajoutez --out "
+            "FICHIER.xlsx (voir traam-bot export --help)", file=sys.stderr)
+        return EXIT_USAGE
+    settings = load_settings(args.config, secret=False)
+    directory = load_directory(settings.directory)
+    year = args.year or directory.year
+    records = await export_records(settings, year)
+    if not records:
+        say(f"traam-bot : aucun projet pour l’année {year}", file=sys.stderr)
+        return EXIT_FAIL
+    data: str | bytes
+    if args.format == "xlsx":
+        from traam_bot.services.export_xlsx import render_xlsx
+
+        data = render_xlsx(records, settings.tz)
+    elif args.format == "csv":
+        data = render_csv(records, settings.tz)
+    else:
+        data = render_markdown(directory.region, year, records, settings.tz)
+    if args.out:
+        try:
+            await asyncio.to_thread(_write_export, Path(args.out), data)
+        except OSError as exc:
+            say(f"traam-bot : écriture impossible de {args.out} ({exc.strerror})",
+                file=sys.stderr)
+            return EXIT_FAIL
+        say(f"Bilan {year} écrit dans {args.out} ({plural(len(records), 'projet')}).")
+    else:
+        assert isinstance(data, str)
+        sys.stdout.write(data)
+    return EXIT_OK
+
+
+def _write_export(path: Path, data: str | bytes) -> None:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        # newline="" keeps the CSV's CRLF line ends as they are
+        path.write_text(data, encoding="utf-8", newline="")
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """A message of this verb, with the typographic apostrophe (as cli_french.say)."""
+    print(apostrophes(text), file=file or sys.stdout)
