@@ -241,6 +241,6 @@ async def test_withheld_keys_are_told_once_per_room_naming_the_member(bot: Bot) 
     await bot.dispatcher.on_key_withheld(other, "@bob:localhost", "m.unverified")
     told = await bot.owed()
     assert [o.room_id for o in told] == [TEAM.room_id, other.room_id]
-    expected = withheld_notice("Bob", "m.unverified").plain
+    expected = typeset(withheld_notice("Bob", "m.unverified").plain)
     assert [o.body for o in told] == [expected, expected]
     assert expected != withheld_notice("Bob", "m.blacklisted").plain
