@@ -41,7 +41,7 @@ async def test_link_needs_a_moderator(sandbox: Sandbox, coord: UserClient,
     assert "réservé aux modérateurs" in body(refused)
     moderated = await team_room(sandbox, coord, equipe, equipe_level=50)
     accepted = await ask(equipe, moderated, "!lier nsi")
-    assert "NSI (académie de Besançon)" in body(accepted)
+    assert "NSI (académie de Besançon, besancon-nsi-egalite)" in body(accepted)
     moved = await ask(equipe, moderated, "!link lettres")
     assert "était lié au projet NSI" in body(moved) and "Lettres" in body(moved)
     # the creator of a (version 12) room outranks power levels without being listed
