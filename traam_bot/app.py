@@ -57,7 +57,7 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
                          clock: Callable[[], datetime] = utcnow,
                          metrics: Metrics = NO_METRICS) -> Services:
     """Every service, wired at construction; `timers` arm in-memory jobs."""
-    directory = DirectoryService()
+    directory = DirectoryService(clock, settings.tz)
     async with units() as uow:
         await directory.refresh(uow)
     outbox = Outbox()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from traam_bot.domain.updates import (
     point_text,
     update_block,
 )
+from traam_bot.domain.years import record_year
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -69,9 +70,14 @@ class UpdateService:
         return doc
 
     async def bilan(self, uow: UnitOfWork, projects: Sequence[Project],
-                    since: datetime | None) -> Doc:
+                    since: datetime | None, year: str | None = None,
+                    years: Mapping[str, Sequence[str]] | None = None) -> Doc:
+        """With `year`, only the updates belonging to that school year (domain.years
+        .record_year over each project's years in `years`, by project id)."""
         updates = await uow.updates.list([p.id for p in projects], since=since)
         by_project: dict[str, list[Update]] = {p.id: [] for p in projects}
         for u in updates:
-            by_project[u.project_id].append(u)
-        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz)
+            if year is None or record_year(
+                    (years or {}).get(u.project_id, (year,)), u.created_at, self.tz) == year:
+                by_project[u.project_id].append(u)
+        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz, year)
