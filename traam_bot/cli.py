@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = with_config(verbs.add_parser("export", help="bilan de l'année (md ou csv)"))
     export.add_argument("--format", choices=("md", "csv"), default="md",
                         help="md (Markdown) ou csv")
-    export.add_argument("--year", default=None, metavar="ANNÉE", help="année, par ex. 2025-2026")
+    export.add_argument("--annee", "--year", dest="year", default=None, metavar="ANNÉE",
+                        help="année scolaire, par ex. 2024-2025 (défaut : l’année en cours)")
     export.add_argument("--out", default=None, metavar="FICHIER",
                         help="fichier de sortie (défaut : écran)")
     device = verbs.add_parser("device", help="appareil Matrix du bot")
@@ -117,7 +118,19 @@ async def _directory_import(args: argparse.Namespace) -> int:
           f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
           f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "
           f"{report.unchanged} inchangés).")
+    print(f"Années : {_years_line(report.years, settings.tz)}.")
     return EXIT_OK
+
+
+def _years_line(years: list[str], tz: Any) -> str:
+    """"2024-2025 (archivée), 2025-2026 (en cours)": the years the database holds."""
+    from datetime import UTC, datetime
+
+    from traam_bot.domain.years import current_year
+
+    current = current_year(years, datetime.now(UTC).astimezone(tz).date())
+    return ", ".join(f"{y} ({'en cours' if y == current else 'archivée'})"
+                     for y in years) or "aucune"
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -128,15 +141,24 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from traam_bot.app import export_records
+    from traam_bot.app import export_records, export_years
     from traam_bot.domain.export import render_csv, render_markdown
+    from traam_bot.domain.years import YearError, parse_year, years_label
 
     settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
-    year = args.year or directory.year
+    try:
+        year = parse_year(args.year) if args.year else None
+    except YearError as err:
+        print(f"traam-bot : {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if year is None:
+        year = (await export_years(settings))[0] or directory.year
     records = await export_records(settings, year)
     if not records:
-        print(f"traam-bot : aucun projet pour l'année {year}", file=sys.stderr)
+        known = years_label((await export_years(settings))[1])
+        print(f"traam-bot : aucun projet pour l’année {year} (années connues : {known})",
+              file=sys.stderr)
         return EXIT_FAIL
     if args.format == "csv":
         text = render_csv(records, settings.tz)

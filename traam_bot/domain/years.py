@@ -39,7 +39,7 @@ def parse_year(text: str) -> str:
         raise YearError(year_error(text.strip()))
     first, second = int(m.group(1)), m.group(2)
     end = int(second) if len(second) == 4 else (first // 100) * 100 + int(second)
-    if end != first + 1 or not 2000 <= first <= 2100:
+    if end != first + 1 or not 1990 <= first <= 2100:
         raise YearError(year_error(text.strip()))
     return f"{first}-{first + 1}"
 
