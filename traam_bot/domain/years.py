@@ -38,7 +38,8 @@ def parse_year(text: str) -> str:
     if m is None:
         raise YearError(year_error(text.strip()))
     first, second = int(m.group(1)), m.group(2)
-    end = int(second) if len(second) == 4 else (first // 100) * 100 + int(second)
+    # "2024-25": the second year's last two digits
+    end = int(second) if len(second) == 4 else first + 1 - (first + 1) % 100 + int(second)
     if end != first + 1 or not 1990 <= first <= 2100:
         raise YearError(year_error(text.strip()))
     return f"{first}-{first + 1}"

@@ -78,7 +78,7 @@ def _sync_entries(rows: dict[tuple[str, str], ProjectYearRow], directory: Direct
         diff = {k: v for k, v in values.items() if getattr(row, k) != v}
         for k, v in diff.items():
             setattr(row, k, v)
-        if diff:
+        if set(diff) - {"position"}:  # a neighbour withdrawn is no change of this entry
             report.updated.append(label)
         else:
             report.unchanged += 1
