@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from traam_bot.cli_db import db_command
 from traam_bot.cli_french import FrenchHelp
@@ -122,7 +123,7 @@ async def _directory_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _years_line(years: list[str], tz: Any) -> str:
+def _years_line(years: list[str], tz: ZoneInfo) -> str:
     """"2024-2025 (archivée), 2025-2026 (en cours)": the years the database holds."""
     from datetime import UTC, datetime
 

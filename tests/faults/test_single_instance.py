@@ -17,8 +17,8 @@ import uuid
 
 import asyncpg
 
-from tests.faults.postgres import ThrowawayPostgres, free_port
 from tests.faults.helpers import http_get
+from tests.faults.postgres import ThrowawayPostgres, free_port
 from tests.faults.test_database_outage import answered, bot_on_postgres, stored_counts
 from tests.faults.test_outages import linked_team_room
 from traam_bot.devtools.sandbox import BotSubprocess, Sandbox, UserClient

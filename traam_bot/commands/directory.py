@@ -35,7 +35,8 @@ def register(registry: Registry) -> None:
 
     @registry.command("projets", aliases=("projects",), usage="[filtres…]",
                       help="liste les projets (filtres : académie, discipline, mots du thème, "
-                           "année)", examples=("projets dijon", "projets IA", "projets 2024-2025"))
+                           "année scolaire)",
+                      examples=("projets dijon", "projets IA", "projets 2025-2026"))
     async def projets(ctx: Context) -> Reply:
         year, filters = search_year(ctx, search_terms(ctx.args))
         index = ctx.services.directory.index_for(year)

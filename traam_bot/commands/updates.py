@@ -82,8 +82,8 @@ async def bilan(ctx: Context) -> Reply:
     elif linked is not None:
         projects = [_in_year(ctx, linked, named)]
     else:
-        year = named or directory.current_year or ""
-        projects = [p for p in directory.projects_of(year) if not p.archived]
+        projects = [p for p in directory.projects_of(named or directory.current_year or "")
+                    if not p.archived]
     year = projects[0].year if len(projects) == 1 else (named or directory.current_year)
     years = {p.id: directory.years_of(p.id) for p in projects}
     doc = await ctx.services.updates.bilan(ctx.uow, projects, args.since, year, years)
@@ -135,7 +135,7 @@ def register(registry: Registry) -> None:
     registry.command(
         "bilan", aliases=("summary",), usage="[projet] [année] [depuis JJ/MM/AAAA]",
         help="les mises à jour par projet sur la période (par défaut, l’année en cours)",
-        examples=("bilan", "bilan nsi depuis 01/12/2025", "bilan 2024-2025"),
+        examples=("bilan", "bilan nsi depuis 01/12/2025", "bilan 2025-2026"),
     )(bilan)
     registry.command(
         "lier", aliases=("link",), usage="<projet>", permission=Permission.MODERATOR,

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -32,7 +35,7 @@ class DirectoryService:
     """Reads come from memory (the bot is the only writer); writes go through the repo."""
 
     def __init__(self, clock: Callable[[], datetime] = _utcnow,
-                 tz: ZoneInfo = ZoneInfo("Europe/Paris")) -> None:
+                 tz: ZoneInfo = PARIS) -> None:
         self.clock = clock
         self.tz = tz
         self.contacts: list[Contact] = []
