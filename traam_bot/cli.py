@@ -10,15 +10,16 @@ import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from traam_bot.cli_db import db_command
 from traam_bot.cli_french import FrenchHelp
 from traam_bot.cli_french import install as install_french
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
 from traam_bot.config.private import PRIVATE_UMASK
+from traam_bot.domain.years import YearError, parse_year, years_label, years_status
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
@@ -119,19 +120,9 @@ async def _directory_import(args: argparse.Namespace) -> int:
           f"{len(directory.contacts)} contacts ({len(report.added)} ajoutés, "
           f"{len(report.updated)} modifiés, {len(report.archived)} archivés, "
           f"{report.unchanged} inchangés).")
-    print(f"Années : {_years_line(report.years, settings.tz)}.")
+    today = datetime.now(UTC).astimezone(settings.tz).date()
+    print(f"Années : {years_status(report.years, today)}.")
     return EXIT_OK
-
-
-def _years_line(years: list[str], tz: ZoneInfo) -> str:
-    """"2024-2025 (archivée), 2025-2026 (en cours)": the years the database holds."""
-    from datetime import UTC, datetime
-
-    from traam_bot.domain.years import current_year
-
-    current = current_year(years, datetime.now(UTC).astimezone(tz).date())
-    return ", ".join(f"{y} ({'en cours' if y == current else 'archivée'})"
-                     for y in years) or "aucune"
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -144,7 +135,6 @@ async def _run(args: argparse.Namespace) -> int:
 async def _export(args: argparse.Namespace) -> int:
     from traam_bot.app import export_records, export_years
     from traam_bot.domain.export import render_csv, render_markdown
-    from traam_bot.domain.years import YearError, parse_year, years_label
 
     settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
@@ -153,13 +143,12 @@ async def _export(args: argparse.Namespace) -> int:
     except YearError as err:
         print(f"traam-bot : {err}", file=sys.stderr)
         return EXIT_USAGE
-    if year is None:
-        year = (await export_years(settings))[0] or directory.year
+    current, known = await export_years(settings)
+    year = year or current or directory.year
     records = await export_records(settings, year)
     if not records:
-        known = years_label((await export_years(settings))[1])
-        print(f"traam-bot : aucun projet pour l’année {year} (années connues : {known})",
-              file=sys.stderr)
+        print(f"traam-bot : aucun projet pour l’année {year} (années connues : "
+              f"{years_label(known)})", file=sys.stderr)
         return EXIT_FAIL
     if args.format == "csv":
         text = render_csv(records, settings.tz)

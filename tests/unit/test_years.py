@@ -17,6 +17,7 @@ from traam_bot.domain.years import (
     school_year_of,
     split_year,
     year_bounds,
+    years_status,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -100,3 +101,9 @@ def test_two_years_or_a_malformed_one_among_search_words_are_refused() -> None:
     with pytest.raises(YearError, match="« 2024-2026 » invalide"):
         split_year(["nsi", "2024-2026"])
     assert looks_like_year("2024-2026") and not looks_like_year("nsi")
+
+
+def test_the_years_an_import_leaves_are_told_with_their_status() -> None:
+    assert years_status(["2025-2026", "2024-2025"], date(2025, 12, 1)) == (
+        "2024-2025 (archivée), 2025-2026 (en cours)")
+    assert years_status([], date(2025, 12, 1)) == "aucune"

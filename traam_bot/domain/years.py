@@ -103,3 +103,11 @@ def split_year(tokens: Sequence[str]) -> tuple[str | None, list[str]]:
 def years_label(years: Iterable[str]) -> str:
     """"2024-2025, 2025-2026"."""
     return ", ".join(sorted(set(years))) or "aucune"
+
+
+def years_status(years: Iterable[str], today: date) -> str:
+    """"2024-2025 (archivée), 2025-2026 (en cours)"."""
+    known = sorted(set(years))
+    current = current_year(known, today)
+    return ", ".join(f"{y} ({'en cours' if y == current else 'archivée'})"
+                     for y in known) or "aucune"
