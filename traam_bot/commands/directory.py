@@ -43,7 +43,7 @@ def register(registry: Registry) -> None:
         return projects_reply(index.match(filters), " ".join(filters), index, ctx.prefix,
                               year_note(ctx, year))
 
-    @registry.command("projet", aliases=("project",), usage="<id ou mots>",
+    @registry.command("projet", aliases=("project",), usage="<id ou mots> [année]",
                       help="fiche d’un projet et ses dernières mises à jour",
                       examples=("projet besancon-nsi-egalite", "projet lettres"))
     async def projet(ctx: Context) -> Reply:
