@@ -182,3 +182,14 @@ async def test_the_next_year_prepared_early_becomes_current_on_1_september(
     clock.now += timedelta(minutes=1)
     assert bot.services.directory.current_year == "2025-2026"
     assert text(await say(bot, "!projets")).startswith("6 projets :")
+
+
+async def test_a_question_naming_a_year_is_answered_for_that_year(bot: Bot) -> None:
+    answer = text(await say(bot, "Quels sont les projets de 2024-2025 ?"))
+    assert answer.splitlines()[0] == "2 projets en 2024-2025 (année archivée) :"
+    assert HISTOIRE in answer
+    dijon = text(await say(bot, "les projets à Dijon en 2024/2025 ?"))
+    assert dijon.splitlines()[0] == "1 projet en 2024-2025 (année archivée) pour « dijon » :"
+    assert text(await say(bot, "quels projets en 2019-2020 ?")) == (
+        "Aucun projet pour l’année scolaire 2019-2020. Années connues : 2024-2025, 2025-2026.")
+    assert text(await say(bot, "Quels sont les projets de Dijon ?")).startswith("2 projets")

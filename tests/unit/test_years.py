@@ -17,6 +17,7 @@ from traam_bot.domain.years import (
     school_year_of,
     split_year,
     year_bounds,
+    year_in_text,
     years_status,
 )
 
@@ -107,3 +108,14 @@ def test_the_years_an_import_leaves_are_told_with_their_status() -> None:
     assert years_status(["2025-2026", "2024-2025"], date(2025, 12, 1)) == (
         "2024-2025 (archivée), 2025-2026 (en cours)")
     assert years_status([], date(2025, 12, 1)) == "aucune"
+
+
+@pytest.mark.parametrize(("question", "year", "rest"), [
+    ("Quels projets en 2024-2025 ?", "2024-2025", "Quels projets en  ?"),
+    ("projets 2025/26 à Dijon", "2025-2026", "projets  à Dijon"),
+    ("2024-2026 puis 2024-2025", "2024-2025", "2024-2026 puis "),
+    ("le 01/12/2025 à 9h", None, "le 01/12/2025 à 9h"),  # a date is no school year
+    ("projets à Dijon", None, "projets à Dijon"),
+])
+def test_a_year_in_a_question(question: str, year: str | None, rest: str) -> None:
+    assert year_in_text(question) == (year, rest)

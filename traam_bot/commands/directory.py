@@ -17,7 +17,7 @@ from traam_bot.domain.questions import classify
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import academie_label, plural, shorten
-from traam_bot.domain.years import YearError, split_year, years_label
+from traam_bot.domain.years import YearError, split_year, year_in_text, years_label
 
 ABOUT = (
     "Les TraAM (travaux académiques mutualisés) sont des projets d’enseignants, pilotés par "
@@ -194,13 +194,19 @@ def answer_question(ctx: Context) -> Reply:
             f"{thousands(MAX_QUESTION_CHARS)} caractères au plus pour une question. Posez-la "
             "en quelques mots, par exemple : « Quels sont les projets de l’académie de "
             "Dijon ? »")
-    intent = classify(ctx.incoming.body, directory.index, directory.contacts)
+    year, body = year_in_text(ctx.incoming.body)  # "les projets de 2024-2025 ?"
+    known = year in directory.years
+    index = directory.index_for(year) if known else directory.index
+    intent = classify(body, index, directory.contacts)
     if intent.kind == "projects":
+        if year is not None and not known:
+            return text_reply(f"Aucun projet pour l’année scolaire {year}. Années connues : "
+                              f"{years_label(directory.years)}.")
         query = " ".join(intent.filters)
         if intent.unmatched and not intent.filters:
             return not_found(" ".join(intent.unmatched), None, ctx.prefix).reply()
-        return projects_reply(directory.index.match(list(intent.filters)), query,
-                              directory.index, ctx.prefix)
+        return projects_reply(index.match(list(intent.filters)), query, index, ctx.prefix,
+                              year_note(ctx, year))
     if intent.kind == "contacts":
         found = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
         return contacts_doc(found).reply()

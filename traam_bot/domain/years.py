@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 FIRST_MONTH = 9  # a school year starts on 1 September
 _YEAR = re.compile(r"^(\d{4})\s*[-/–]\s*(\d{4}|\d{2})$")
+_YEAR_IN_TEXT = re.compile(r"(?<![\d/])\d{4}\s*[-/–]\s*(?:\d{4}|\d{2})(?![\d/])")
 
 
 class YearError(ValueError):
@@ -111,3 +112,15 @@ def years_status(years: Iterable[str], today: date) -> str:
     current = current_year(known, today)
     return ", ".join(f"{y} ({'en cours' if y == current else 'archivée'})"
                      for y in known) or "aucune"
+
+
+def year_in_text(text: str) -> tuple[str | None, str]:
+    """The first well-written school year in a free-text question, and the question
+    without it: "les projets de 2024-2025 ?" -> ("2024-2025", "les projets de  ?")."""
+    for m in _YEAR_IN_TEXT.finditer(text):
+        try:
+            year = parse_year(m.group())
+        except YearError:
+            continue
+        return year, text[: m.start()] + text[m.end():]
+    return None, text
