@@ -37,7 +37,7 @@ from traam_bot.services.container import Services
 from traam_bot.services.delivery import Delivery
 from traam_bot.services.digests import DigestComposer, DigestService
 from traam_bot.services.directory import DirectoryService
-from traam_bot.services.export import collect
+from traam_bot.services.export import collect, known_years
 from traam_bot.services.instance import SingleInstance, lock_patience
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.retry import Interrupted, Patience
@@ -59,7 +59,7 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
                          clock: Callable[[], datetime] = utcnow,
                          metrics: Metrics = NO_METRICS) -> Services:
     """Every service, wired at construction; `timers` arm in-memory jobs."""
-    directory = DirectoryService()
+    directory = DirectoryService(clock, settings.tz)
     async with units() as uow:
         await directory.refresh(uow)
     outbox = Outbox()
@@ -106,7 +106,19 @@ async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
     db = Database(settings.database.url)
     try:
         async with UnitsOfWork(db)() as uow:
-            return await collect(uow, year)
+            return await collect(uow, year, settings.tz)
+    finally:
+        await db.close()
+
+
+async def export_years(settings: Settings,
+                       clock: Callable[[], datetime] = utcnow) -> tuple[str | None, list[str]]:
+    """(the current school year, every year stored): the export's default year."""
+    await upgrade(settings.database.url)
+    db = Database(settings.database.url)
+    try:
+        async with UnitsOfWork(db)() as uow:
+            return await known_years(uow, clock().astimezone(settings.tz).date())
     finally:
         await db.close()
 

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from traam_bot.cli_db import db_command
@@ -19,6 +20,7 @@ from traam_bot.cli_french import install as install_french
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
 from traam_bot.config.private import PRIVATE_UMASK
 from traam_bot.domain.text import plural
+from traam_bot.domain.years import years_status
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = "config/bot.yaml"
@@ -90,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("md", "csv", "xlsx"), default="md",
                         help="md (Markdown), csv (séparateur ;, UTF-8 avec BOM) ou xlsx "
                              "(classeur : mises à jour, ressources, projets ; avec --out)")
-    export.add_argument("--year", default=None, metavar="ANNÉE", help="année, par ex. 2025-2026")
+    export.add_argument("--annee", "--year", dest="year", default=None, metavar="ANNÉE",
+                        help="année scolaire, par ex. 2024-2025 (défaut : l’année en cours)")
     export.add_argument("--out", default=None, metavar="FICHIER",
                         help="fichier de sortie (défaut : écran ; obligatoire pour xlsx)")
     device = verbs.add_parser("device", help="appareil Matrix du bot")
@@ -120,6 +123,8 @@ async def _directory_import(args: argparse.Namespace) -> int:
         f"({plural(len(report.added), 'ajouté')}, {plural(len(report.updated), 'modifié')}, "
         f"{plural(len(report.archived), 'archivé')}, "
         f"{plural(report.unchanged, 'inchangé')}).")
+    today = datetime.now(UTC).astimezone(settings.tz).date()
+    say(f"Années : {years_status(report.years, today)}.")
     return EXIT_OK
 
 

@@ -11,12 +11,13 @@ from typing import TextIO
 from traam_bot.config import load_directory, load_settings
 from traam_bot.domain.text import plural
 from traam_bot.domain.typography import apostrophes
+from traam_bot.domain.years import YearError, parse_year, years_label
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 async def export_command(args: argparse.Namespace) -> int:
-    from traam_bot.app import export_records
+    from traam_bot.app import export_records, export_years
     from traam_bot.domain.export import render_markdown
     from traam_bot.domain.export_tables import render_csv
 
@@ -24,12 +25,19 @@ async def export_command(args: argparse.Namespace) -> int:
         say("traam-bot : le format xlsx s’écrit dans un fichier : ajoutez --out "
             "FICHIER.xlsx (voir traam-bot export --help)", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        asked = parse_year(args.year) if args.year else None
+    except YearError as err:
+        say(f"traam-bot : {err}", file=sys.stderr)
+        return EXIT_USAGE
     settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
-    year = args.year or directory.year
+    current, known = await export_years(settings)
+    year = asked or current or directory.year
     records = await export_records(settings, year)
     if not records:
-        say(f"traam-bot : aucun projet pour l’année {year}", file=sys.stderr)
+        say(f"traam-bot : aucun projet pour l’année {year} (années connues : "
+            f"{years_label(known)})", file=sys.stderr)
         return EXIT_FAIL
     data: str | bytes
     if args.format == "xlsx":

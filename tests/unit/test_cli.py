@@ -89,6 +89,7 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     assert first.returncode == 0 and "6 projets, 2 contacts" in first.stdout
     again = run("directory", "import", "--config", str(config))
     assert "0 ajouté, 0 modifié, 0 archivé, 8 inchangés" in again.stdout
+    assert "Années : 2025-2026 (en cours)." in again.stdout
 
     md = run("export", "--config", str(config), "--format", "md")
     assert md.returncode == 0
@@ -113,7 +114,9 @@ def test_upgrade_import_and_export(config: Path, tmp_path: Path) -> None:
     assert refused.returncode == 2 and refused.stdout == ""
     assert_one_clean_line(refused, "le format xlsx s’écrit dans un fichier", "--out")
     assert_one_clean_line(run("export", "--config", str(config), "--year", "1999-2000"),
-                          "aucun projet pour l’année 1999-2000")
+                          "aucun projet pour l’année 1999-2000", "années connues : 2025-2026")
+    assert_one_clean_line(run("export", "--config", str(config), "--annee", "2024"),
+                          "Année scolaire « 2024 » invalide")
 
 
 def test_demo_without_synapse_says_to_install_the_dev_extra() -> None:

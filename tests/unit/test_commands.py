@@ -177,7 +177,7 @@ async def test_projet_without_argument_gives_usage(router: Bot) -> None:
     reply = await answer(router, "!projet")
     assert "Précisez le projet voulu." in reply.plain
     assert "Usage : !projet <id ou mots>" in reply.plain
-    assert "<code>!projet &lt;id ou mots&gt;</code>" in reply.html
+    assert "<code>!projet &lt;id ou mots&gt; [année]</code>" in reply.html
     assert "!projet besancon-nsi-egalite" in reply.plain  # an example
 
 

@@ -494,12 +494,49 @@ def directory(*projects: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"region": REGION, "year": "2025-2026", "projects": list(projects), **extra}
 
 
-def test_directory_defaults_and_year_as_number() -> None:
-    d = parse_directory({"region": REGION, "year": 2026, "projects": [PROJECT]})
-    assert d.year == "2026"
+def test_directory_defaults_and_year_written_otherwise() -> None:
+    d = parse_directory({"region": REGION, "year": "2025/26", "projects": [PROJECT]})
+    assert d.year == "2025-2026"
     (p,) = d.projects
-    assert (p.phase, p.room, p.year, p.region) == ("Année 1", None, "2026", REGION)
+    assert (p.phase, p.room, p.year, p.region) == ("Année 1", None, "2025-2026", REGION)
     assert d.contacts == ()
+    assert d.years == ("2025-2026",)
+
+
+@pytest.mark.parametrize("year", [2026, "2026", "2025-2027", "2026-2025", "vingt-six"])
+def test_directory_year_must_be_a_school_year(year: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_directory({"region": REGION, "year": year, "projects": [PROJECT]})
+    message = str(info.value)
+    assert message.startswith("annuaire : year : ") and "écrivez-la comme 2025-2026" in message
+
+
+def test_a_project_carries_its_own_year_and_may_come_back_the_next_year() -> None:
+    d = parse_directory(directory(
+        {**PROJECT, "year": "2024-2025"},
+        {**PROJECT, "phase": "Année 2"},
+        {**PROJECT, "id": "dijon-lettres", "year": "2024/2025"},
+    ))
+    assert [(p.id, p.year, p.phase) for p in d.projects] == [
+        ("dijon-eps", "2024-2025", "Année 1"), ("dijon-eps", "2025-2026", "Année 2"),
+        ("dijon-lettres", "2024-2025", "Année 1")]
+    assert d.year == "2025-2026"
+    assert d.years == ("2024-2025", "2025-2026")
+
+
+def test_a_project_twice_in_the_same_year_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_directory(directory({**PROJECT, "year": "2024-2025"},
+                                  {**PROJECT, "year": "2024-2025", "phase": "Année 2"}))
+    assert "projects.1.id" in str(info.value)
+    assert "« dijon-eps (2024-2025) »" in str(info.value)
+
+
+def test_a_project_year_is_checked_with_its_path() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_directory(directory({**PROJECT, "year": "2024"}))
+    assert "projects.0.year" in str(info.value)
+    assert "« 2024 »" in str(info.value)
 
 
 def test_directory_room_and_contact_matrix_id_are_kept() -> None:

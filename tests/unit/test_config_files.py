@@ -105,7 +105,7 @@ def test_folders_instead_of_files(tmp_path: Path) -> None:
 
 def test_directory_errors_name_the_file_when_loaded(tmp_path: Path) -> None:
     path = tmp_path / "traam.yaml"
-    path.write_text("region: x\nyear: '2025'\nprojects: []\nannee: 2025\n", encoding="utf-8")
+    path.write_text("region: x\nyear: '2025-2026'\nprojects: []\nannee: 2025\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_directory(path)
     assert str(info.value) == f"annuaire {path} : clé inconnue : annee"

@@ -91,7 +91,7 @@ async def test_bilan_since_a_date_out_of_bounds_is_refused(bot: Bot, date: str) 
 @pytest.mark.parametrize("date", ["01/01/2000", "31/12/2100", "01/12/2025"])
 async def test_bilan_since_a_date_within_bounds_is_answered(bot: Bot, date: str) -> None:
     rows = await send(bot, f"!bilan depuis {date}")
-    assert said(rows).startswith("Bilan des TraAM depuis le ")
+    assert said(rows).startswith("Bilan des TraAM 2025-2026 depuis le ")
 
 
 @pytest.mark.parametrize("date", BAD_DATES)

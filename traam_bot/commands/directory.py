@@ -19,6 +19,7 @@ from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.resources import resources_section
 from traam_bot.domain.search import ProjectIndex, match_contacts
 from traam_bot.domain.text import academie_label, plural, shorten
+from traam_bot.domain.years import YearError, split_year, year_in_text, years_label
 
 ABOUT = (
     "Les TraAM (travaux académiques mutualisés) sont des projets d’enseignants, pilotés par "
@@ -37,13 +38,15 @@ def register(registry: Registry) -> None:
 
     @registry.command("projets", aliases=("projects",), usage="[filtres…]",
                       help="liste les projets (filtres : académie, discipline, mots du thème, "
-                           "année)", examples=("projets dijon", "projets IA"))
+                           "année scolaire)",
+                      examples=("projets dijon", "projets IA", "projets 2025-2026"))
     async def projets(ctx: Context) -> Reply:
-        filters = _search(ctx.args)
-        index = ctx.services.directory.index
-        return projects_reply(index.match(filters), " ".join(filters), index, ctx.prefix)
+        year, filters = search_year(ctx, search_terms(ctx.args))
+        index = ctx.services.directory.index_for(year)
+        return projects_reply(index.match(filters), " ".join(filters), index, ctx.prefix,
+                              year_note(ctx, year))
 
-    @registry.command("projet", aliases=("project",), usage="<id ou mots>",
+    @registry.command("projet", aliases=("project",), usage="<id ou mots> [année]",
                       help="fiche d’un projet et ses dernières mises à jour",
                       examples=("projet besancon-nsi-egalite", "projet lettres"))
     async def projet(ctx: Context) -> Reply:
@@ -55,14 +58,14 @@ def register(registry: Registry) -> None:
                       help="les contacts de la DRANE (nom, rôle, courriel)",
                       examples=("contacts référente",))
     async def contacts(ctx: Context) -> Reply:
-        found = match_contacts(ctx.services.directory.contacts, _search(ctx.args))
+        found = match_contacts(ctx.services.directory.contacts, search_terms(ctx.args))
         if not found:
             return text_reply(f"Aucun contact ne correspond à « {_echo(ctx.args)} ». "
                               f"Tapez {ctx.prefix}contacts pour les voir tous.")
         return contacts_doc(found).reply()
 
 
-def _search(args: str) -> list[str]:
+def search_terms(args: str) -> list[str]:
     """The distinct words of a search; a usage error past MAX_SEARCH_WORDS."""
     try:
         return search_words(args)
@@ -80,12 +83,42 @@ GREETING_REPLY = ("Bonjour ! Je suis le bot des TraAM : posez-moi une question s
 THANKS_REPLY = "Avec plaisir ! N’hésitez pas si vous avez une autre question."
 
 
+def named_year(ctx: Context, tokens: list[str]) -> tuple[str | None, list[str]]:
+    """The school year named among the words, if any, and the other words; a usage error
+    for a malformed year, a refusal for a year the directory does not know."""
+    try:
+        year, rest = split_year(tokens)
+    except YearError as err:
+        raise UsageError(str(err)) from None
+    directory = ctx.services.directory
+    if year is not None and year not in directory.years:
+        raise Refusal(f"Aucun projet pour l’année scolaire {year}. Années connues : "
+                      f"{years_label(directory.years)}.")
+    return year, rest
+
+
+def search_year(ctx: Context, tokens: list[str]) -> tuple[str | None, list[str]]:
+    """As `named_year`, the current year when none is named."""
+    year, rest = named_year(ctx, tokens)
+    return year or ctx.services.directory.current_year, rest
+
+
+def year_note(ctx: Context, year: str | None) -> str:
+    """" en 2024-2025 (année archivée)" for a year other than the current one."""
+    if year is None or year == ctx.services.directory.current_year:
+        return ""
+    return f" en {year} (année archivée)"
+
+
 def projects_reply(projects: Sequence[Project], query: str, index: ProjectIndex,
-                   prefix: str = "!", noun: str = "projet") -> Reply:
+                   prefix: str = "!", note: str = "", noun: str = "projet") -> Reply:
+    if not projects and note:
+        return text_reply(f"Aucun projet{note} ne correspond à « {_echo(query)} »."
+                          if query else f"Aucun projet{note}.")
     if not projects:
         suggestion = index.suggest(query) if query else None
         return not_found(query, suggestion, prefix).reply()
-    head = plural(len(projects), noun)
+    head = plural(len(projects), noun) + note
     doc = Doc().para(f"{head} " + (f"pour « {_echo(query)} » :" if query else ":"))
     return doc.extend(_listing(projects)).reply()
 
@@ -98,10 +131,15 @@ def _listing(projects: Sequence[Project]) -> Doc:
     return doc
 
 
-def require_project(ctx: Context, query: str) -> Project:
-    """The project `query` names (id or words); otherwise a Refusal showing `not_found`."""
-    index = ctx.services.directory.index
-    query = " ".join(_search(query))
+def require_project(ctx: Context, query: str, year: str | None = None) -> Project:
+    """The project `query` names (id or words, and maybe a school year, else `year`, else
+    the current one); otherwise a Refusal showing `not_found`."""
+    named, tokens = named_year(ctx, search_terms(query))
+    year = named or year or ctx.services.directory.current_year
+    index = ctx.services.directory.index_for(year)
+    query = " ".join(tokens)
+    if not query:
+        raise UsageError("Précisez le projet voulu.")
     project = index.find(query)
     if project is None:
         raise Refusal(not_found(query, index.suggest(query), ctx.prefix))
@@ -127,6 +165,9 @@ async def project_card(ctx: Context, project: Project) -> Reply:
                      " (", Code(project.id), ")")
     doc.item("Thème : ", I(project.theme))
     doc.item(f"Phase : {project.phase} ({project.year})")
+    earlier = [e for e in directory.entries(project.id) if e.year != project.year]
+    if earlier:
+        doc.item("Autres années : " + ", ".join(f"{e.year} ({e.phase})" for e in earlier))
     doc.item("Salon : " + (", ".join(rooms) if rooms else "aucun salon lié"))
     doc.extend(await ctx.services.updates.recent_doc(ctx.uow, project))
     resources = await ctx.services.resources.of_project(ctx.uow, project.id)
@@ -172,8 +213,10 @@ def answer_question(ctx: Context) -> Reply:
             f"{thousands(MAX_QUESTION_CHARS)} caractères au plus pour une question. Posez-la "
             "en quelques mots, par exemple : « Quels sont les projets de l’académie de "
             "Dijon ? »")
-    intent = classify(ctx.incoming.body, directory.index, directory.contacts)
-    index = directory.index
+    year, body = year_in_text(ctx.incoming.body)  # "les projets de 2024-2025 ?"
+    known = year in directory.years
+    index = directory.index_for(year) if known else directory.index
+    intent = classify(body, index, directory.contacts)
     if intent.kind == GREETINGS:
         return text_reply(GREETING_REPLY.format(prefix=ctx.prefix))
     if intent.kind == THANKS:
@@ -182,20 +225,22 @@ def answer_question(ctx: Context) -> Reply:
         return programme_doc(intent.topic, index.projects, directory.contacts,
                              ctx.prefix).reply()
     if intent.kind == "projects":
+        if year is not None and not known:
+            return text_reply(f"Aucun projet pour l’année scolaire {year}. Années connues : "
+                              f"{years_label(directory.years)}.")
         if intent.missing:
             return missing_doc(intent.missing, index.projects, ctx.prefix).reply()
         query = " ".join(intent.filters)
         if intent.unmatched and not intent.filters:
             return not_found(" ".join(intent.unmatched), None, ctx.prefix).reply()
         found = index.match_any_of(list(intent.filters))
+        note = year_note(ctx, year)
         if not intent.count:
-            return projects_reply(found, query, index, ctx.prefix)
-        words = question_words(ctx.incoming.body)
-        noun = "équipe" if any(w.startswith("equip") for w in words) else "projet"
-        if query or not found:
-            return projects_reply(found, query, index, ctx.prefix, noun)
-        return Doc().para(regional_summary(found)).extend(
-            _listing(found)).reply()
+            return projects_reply(found, query, index, ctx.prefix, note)
+        noun = "équipe" if any(w.startswith("equip") for w in question_words(body)) else "projet"
+        if query or note or not found:
+            return projects_reply(found, query, index, ctx.prefix, note, noun)
+        return Doc().para(regional_summary(found)).extend(_listing(found)).reply()
     if intent.kind == "contacts":
         people = match_contacts(directory.contacts, list(intent.filters)) or directory.contacts
         return contacts_doc(people).reply()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traam_bot.commands.directory import require_project
+from traam_bot.commands.directory import named_year, require_project, search_terms
 from traam_bot.commands.registry import Context, Permission, Refusal, Registry, UsageError
 from traam_bot.domain.model import Project, Reply
 from traam_bot.domain.render import B, Code, Doc, text_reply
@@ -14,6 +14,7 @@ from traam_bot.domain.updates import (
     parse_bilan_args,
     split_dm_point,
 )
+from traam_bot.domain.years import years_label
 
 
 def _label(p: Project) -> str:
@@ -75,13 +76,31 @@ async def bilan(ctx: Context) -> Reply:
     except UpdateTextError as err:
         raise UsageError(str(err)) from None
     directory = ctx.services.directory
-    if args.project_query:
-        projects = [require_project(ctx, args.project_query)]
+    named, words = named_year(ctx, search_terms(args.project_query))
+    linked = directory.project_for_room(ctx.incoming.room_id)
+    if words:
+        projects = [require_project(ctx, " ".join(words), named)]
+    elif linked is not None:
+        projects = [_in_year(ctx, linked, named)]
     else:
-        linked = directory.project_for_room(ctx.incoming.room_id)
-        projects = [linked] if linked else directory.projects
-    doc = await ctx.services.updates.bilan(ctx.uow, projects, args.since)
+        projects = [p for p in directory.projects_of(named or directory.current_year or "")
+                    if not p.archived]
+    year = projects[0].year if len(projects) == 1 else (named or directory.current_year)
+    years = {p.id: directory.years_of(p.id) for p in projects}
+    doc = await ctx.services.updates.bilan(ctx.uow, projects, args.since, year, years)
     return doc.reply()
+
+
+def _in_year(ctx: Context, project: Project, year: str | None) -> Project:
+    """The room's project as listed in `year` (default: its current or newest entry)."""
+    if year is None or year == project.year:
+        return project
+    directory = ctx.services.directory
+    entry = next((e for e in directory.entries(project.id) if e.year == year), None)
+    if entry is None:
+        raise Refusal(f"Le projet {_label(project)} n’est pas inscrit en {year} (années : "
+                      f"{years_label(directory.years_of(project.id))}).")
+    return entry
 
 
 async def lier(ctx: Context) -> Reply:
@@ -116,9 +135,9 @@ def register(registry: Registry) -> None:
         examples=("point Fait : séance 2 en classe", "point nsi : séance 2 réalisée"),
     )(point)
     registry.command(
-        "bilan", aliases=("summary",), usage="[projet] [depuis JJ/MM/AAAA]",
-        help="les mises à jour par projet sur la période",
-        examples=("bilan", "bilan nsi depuis 01/12/2025"),
+        "bilan", aliases=("summary",), usage="[projet] [année] [depuis JJ/MM/AAAA]",
+        help="les mises à jour par projet sur la période (par défaut, l’année en cours)",
+        examples=("bilan", "bilan nsi depuis 01/12/2025", "bilan 2025-2026"),
     )(bilan)
     registry.command(
         "lier", aliases=("link",), usage="<projet>", permission=Permission.MODERATOR,

@@ -21,6 +21,7 @@ from traam_bot.config.files import (
 from traam_bot.domain.calendar import ZONES, Milestone
 from traam_bot.domain.model import Contact, Directory, Project
 from traam_bot.domain.text import words
+from traam_bot.domain.years import YearError, parse_year
 
 
 class _ProjectIn(Strict):
@@ -30,6 +31,12 @@ class _ProjectIn(Strict):
     theme: str
     phase: str = "Année 1"
     room: str | None = None
+    year: str | None = None  # the directory's `year` when absent
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, v: Any) -> Any:
+        return _school_year(v)
 
     @field_validator("id")
     @classmethod
@@ -99,11 +106,13 @@ class _DirectoryIn(Strict):
     @field_validator("year", mode="before")
     @classmethod
     def _year(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
+        return _school_year(v)
 
     @model_validator(mode="after")
     def _unique(self) -> _DirectoryIn:
-        _check_unique("projects", ".id", "de projet", [p.id for p in self.projects])
+        # one id may come back in another year (Année 2 continuing Année 1), once per year
+        _check_unique("projects", ".id", "de projet",
+                      [f"{p.id} ({p.year or self.year})" for p in self.projects])
         # two contacts with the same id would silently merge into one at import
         _check_unique("contacts", "", "de contact",
                       [c.id or contact_id(c.name) for c in self.contacts])
@@ -117,6 +126,16 @@ def _check_unique(section: str, suffix: str, what: str, ids: list[str]) -> None:
             raise ValueError(f"{section}.{i}{suffix} : identifiant {what} en double « {key} » "
                              f"(déjà utilisé par {section}.{seen[key]})")
         seen[key] = i
+
+
+def _school_year(v: Any) -> Any:
+    """"2025-2026" (also written 2025/2026 or 2025-26); other values are left to pydantic."""
+    if not isinstance(v, str | int) or isinstance(v, bool):
+        return v
+    try:
+        return parse_year(str(v))
+    except YearError as err:
+        raise ValueError(str(err)) from None
 
 
 def contact_id(name: str) -> str:
@@ -138,7 +157,7 @@ def parse_directory(raw: Any, origin: str = "annuaire") -> Directory:
         raise ConfigError(f"{origin} : {format_error(exc)}") from None
     projects = tuple(
         Project(id=p.id, academie=p.academie, discipline=p.discipline, theme=p.theme,
-                phase=p.phase, year=d.year, region=d.region, room=p.room)
+                phase=p.phase, year=p.year or d.year, region=d.region, room=p.room)
         for p in d.projects
     )
     contacts = tuple(

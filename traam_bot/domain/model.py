@@ -12,6 +12,10 @@ from traam_bot.domain.text import academie_label, fold
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """A project in one school year (`year`); the same id may come back the next year
+    (Année 2), as another entry. `archived`: not shown by default (an entry withdrawn
+    from the directory, or a year other than the current one)."""
+
     id: str
     academie: str
     discipline: str
@@ -48,11 +52,16 @@ class Directory:
     """The content of config/traam.yaml once validated."""
 
     region: str
-    year: str
-    projects: tuple[Project, ...]
+    year: str  # the year of every project that does not give its own
+    projects: tuple[Project, ...]  # one entry per project and school year
     contacts: tuple[Contact, ...]
     zones: tuple[tuple[str, str], ...] = ()  # `zones:` (académie, holiday zone) overrides
     milestones: tuple[Milestone, ...] = ()  # `calendrier:`
+
+    @property
+    def years(self) -> tuple[str, ...]:
+        """The school years the file lists projects for, oldest first."""
+        return tuple(sorted({p.year for p in self.projects} or {self.year}))
 
 
 # The kinds of section an update may hold, with the French label users write and see;

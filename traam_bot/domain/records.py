@@ -85,6 +85,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
     unchanged: int = 0
+    years: list[str] = field(default_factory=list)  # every school year stored, oldest first
 
     @property
     def changed(self) -> bool:

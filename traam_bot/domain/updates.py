@@ -150,12 +150,15 @@ def is_blocker_line(line: str) -> bool:
 
 
 def bilan_doc(per_project: Sequence[tuple[Project, Sequence[Update]]], since: datetime | None,
-              tz: ZoneInfo, resources: Mapping[str, Sequence[Resource]] | None = None) -> Doc:
+              tz: ZoneInfo, resources: Mapping[str, Sequence[Resource]] | None = None,
+              year: str | None = None) -> Doc:
     """Updates per project over the period, newest first; then the resources the project
-    added over the same period, when there are some."""
+    added over the same period, when there are some. `year`: the school year shown
+    (« Bilan des TraAM 2025-2026 … »)."""
     period = f"depuis le {format_date(since, tz)}" if since else "depuis le début"
     total = sum(len(u) for _p, u in per_project)
-    doc = Doc().para(B(f"Bilan des TraAM {period}"), f" — {plural(total, 'mise', 'mises')} à jour")
+    title = f"Bilan des TraAM {year} {period}" if year else f"Bilan des TraAM {period}"
+    doc = Doc().para(B(title), f" — {plural(total, 'mise', 'mises')} à jour")
     for project, updates in per_project:
         doc.para(B(project.label),
                  f" — {plural(len(updates), 'mise', 'mises')} à jour")

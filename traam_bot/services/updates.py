@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from traam_bot.domain.updates import (
     point_text,
     update_block,
 )
+from traam_bot.domain.years import record_year
 
 if TYPE_CHECKING:
     from traam_bot.store.unit_of_work import UnitOfWork
@@ -70,13 +71,23 @@ class UpdateService:
         return doc
 
     async def bilan(self, uow: UnitOfWork, projects: Sequence[Project],
-                    since: datetime | None) -> Doc:
+                    since: datetime | None, year: str | None = None,
+                    years: Mapping[str, Sequence[str]] | None = None) -> Doc:
+        """With `year`, only the updates and resources belonging to that school year
+        (domain.years.record_year over each project's years in `years`, by project id)."""
         ids = [p.id for p in projects]
-        updates = await uow.updates.list(ids, since=since)
+
+        def in_year(project_id: str, created_at: datetime) -> bool:
+            return year is None or record_year(
+                (years or {}).get(project_id, (year,)), created_at, self.tz) == year
+
         by_project: dict[str, list[Update]] = {p.id: [] for p in projects}
-        for u in updates:
-            by_project[u.project_id].append(u)
+        for u in await uow.updates.list(ids, since=since):
+            if in_year(u.project_id, u.created_at):
+                by_project[u.project_id].append(u)
         resources: dict[str, list[Resource]] = {}
         for r in await uow.resources.list(ids, since=since):
-            resources.setdefault(r.project_id, []).append(r)
-        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz, resources)
+            if in_year(r.project_id, r.created_at):
+                resources.setdefault(r.project_id, []).append(r)
+        return bilan_doc([(p, by_project[p.id]) for p in projects], since, self.tz, resources,
+                         year)

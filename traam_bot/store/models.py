@@ -69,6 +69,29 @@ class ProjectRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ProjectYearRow(Base):
+    """A project as the directory lists it for one school year (Année 1, then Année 2…).
+
+    The project itself stays one row of `projects` (keyed by its id, carrying its newest
+    year's fields), so that everything attached to it by id — room links, updates,
+    prompts, resources — follows it from one year to the next and nothing is lost; these
+    rows keep what each year said, and `archived` marks an entry withdrawn from its year.
+    """
+
+    __tablename__ = "project_years"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    year: Mapped[str] = mapped_column(String(20), primary_key=True)
+    academie: Mapped[str] = mapped_column(String(100))
+    discipline: Mapped[str] = mapped_column(String(100))
+    theme: Mapped[str] = mapped_column(Text)
+    phase: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    room: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ContactRow(Base):
     __tablename__ = "contacts"
 
