@@ -66,7 +66,7 @@ def test_a_new_year_keeps_the_previous_one_and_each_is_exported(tmp_path: Path) 
     directory.write_text(NEW_YEAR, encoding="utf-8")
     second = run("directory", "import", "--config", str(config))
     assert second.returncode == 0, second.stderr
-    assert "2 ajoutés, 0 modifiés, 0 archivés" in second.stdout
+    assert "2 ajoutés, 0 modifié, 0 archivé" in second.stdout
     assert "Années : 2024-2025 (archivée), 2025-2026 (en cours)." in second.stdout
 
     current = run("export", "--config", str(config), "--format", "csv")
