@@ -196,7 +196,11 @@ async def test_calendrier_during_holidays_and_after_the_milestones(bot: Bot,
                                                                    clock: Clock) -> None:
     clock.now = datetime(2026, 12, 21, 10, 0, tzinfo=TZ)
     text = await say(bot, "!calendrier", TEAM)
-    assert "Aucun jalon à venir dans le calendrier du programme." in text
+    assert "vendredi 29 janvier 2027" in text  # the coming year's first milestone
+    assert "2026" not in text.split("Vacances scolaires")[0]  # past ones are not shown
+    clock.now = datetime(2027, 7, 1, 10, 0, tzinfo=TZ)
+    after = await say(bot, "!calendrier", TEAM)
+    assert "Aucun jalon à venir dans le calendrier du programme." in after
     assert "Vacances de Noël : en cours, jusqu’au dimanche 3 janvier 2027" in text
 
 

@@ -200,7 +200,9 @@ def test_the_shipped_directory_carries_indicative_milestones() -> None:
     titles = " ".join(m.title for m in shipped.milestones)
     assert "Édubase" in titles and "Bilan national" in titles
     assert all(m.indicative for m in shipped.milestones)
-    assert all(date(2026, 1, 1) <= m.day <= date(2026, 8, 31) for m in shipped.milestones)
+    # the 2025-2026 milestones the issue asks for, and the coming year's
+    assert {m.day.year for m in shipped.milestones} == {2026, 2027}
+    assert sum(date(2026, 1, 1) <= m.day <= date(2026, 8, 31) for m in shipped.milestones) == 5
 
 
 # ---------------------------------------------------------------------- digest text
