@@ -248,3 +248,29 @@ async def test_dst_days_fire_exactly_once(service: ScheduleService, units: Units
     async with units() as uow:
         fired = await uow.schedules.occurrences(sid)
     assert fired == expected
+
+
+async def test_a_weekly_reminder_missed_days_ago_is_skipped_to_its_next_time(
+        service: ScheduleService, units: UnitsOfWork) -> None:
+    """Down from before Monday 9h00 until Thursday: the only occurrence missed is 3 days
+    old, past the 24 h within which a late reminder still makes sense. Nothing is sent;
+    the reminder is rescheduled (and armed) for next Monday, and fires then."""
+    now = paris(2026, 11, 20, 19)  # a Friday
+    sid = await add_reminder(service, Trigger(weekdays=(0,), hour=9, minute=0), now)
+    assert (await get(units, sid)).next_run == paris(2026, 11, 23, 9)
+    assert await service.run_due(paris(2026, 11, 26, 9, 30)) == 0
+    assert await owed(units) == []
+    assert (await get(units, sid)).next_run == paris(2026, 11, 30, 9)
+    assert service.timers.armed[sid] == paris(2026, 11, 30, 9)  # type: ignore[attr-defined]
+    assert await service.run_due(paris(2026, 11, 30, 9)) == 1
+    assert [p.body for p in await owed(units)] == [typeset("🔔 Rappel : Réunion")]
+
+
+async def test_late_means_over_a_minute(service: ScheduleService, units: UnitsOfWork) -> None:
+    now = paris(2026, 11, 25, 19)
+    await add_reminder(service, Trigger(at=now + timedelta(hours=1)), now, message="A")
+    await add_reminder(service, Trigger(at=now + timedelta(hours=2)), now, message="B")
+    assert await service.run_due(now + timedelta(hours=1, seconds=60)) == 1  # on time
+    assert await service.run_due(now + timedelta(hours=2, seconds=61)) == 1  # late
+    assert [p.body for p in await owed(units)] == [
+        typeset("🔔 Rappel : A"), typeset("🔔 Rappel : B (en retard)")]
