@@ -157,3 +157,24 @@ async def make_bot(tmp_path: Path, template: Path, prefix: str = "!",
     finally:
         await db.close()
         keeper.close()
+
+
+_said = itertools.count(1)
+
+
+async def say(bot: Bot, body: str, room: FakeRoom, sender: str = ALICE,
+              at: datetime | None = None) -> Reply:
+    """`sender` says `body` in `room` (made one of the bot's rooms) at `at` (default: the
+    bot's clock); the bot's answer, which there must be."""
+    bot.rooms[room.room_id] = room
+    incoming = Incoming(room_id=room.room_id, event_id=f"$said{next(_said)}", sender=sender,
+                        body=body, timestamp=at or bot.services.clock(),
+                        is_direct=room.is_direct, sender_name=room.display_name(sender))
+    reply = await bot.ask(incoming, room)
+    assert reply is not None, body
+    return reply
+
+
+def text(reply: Reply) -> str:
+    """Every message of a reply, plain text, one after the other."""
+    return "\n".join(m.plain for m in reply.messages())

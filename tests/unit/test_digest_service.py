@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import harness
 from tests.unit.harness import ALICE, NOW, REFERENT, Bot, FakeRoom, make_bot
-from traam_bot.domain.model import Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, CANCELLED, PAUSED
 from traam_bot.domain.typography import typeset
@@ -35,13 +35,7 @@ _count = iter(range(1, 10_000))
 
 async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE,
               days: float = 0) -> str:
-    bot.rooms[room.room_id] = room
-    reply = await bot.ask(Incoming(room_id=room.room_id, event_id=f"$e{next(_count)}",
-                                   sender=sender, body=body,
-                                   timestamp=NOW + timedelta(days=days),
-                                   is_direct=room.is_direct), room)
-    assert reply is not None, body
-    return reply.plain
+    return (await harness.say(bot, body, room, sender, NOW + timedelta(days=days))).plain
 
 
 async def subscribe_defaults(bot: Bot, *referents: str) -> None:

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.unit.harness import ALICE, COORD, REFERENT, Bot, FakeRoom, make_bot
-from traam_bot.domain.model import Incoming, Reply
+from tests.unit import harness
+from tests.unit.harness import ALICE, COORD, REFERENT, Bot, FakeRoom, make_bot, text
 from traam_bot.domain.records import Schedule
 
 TZ = ZoneInfo("Europe/Paris")
@@ -58,13 +58,7 @@ _count = iter(range(1, 100_000))
 
 
 async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE) -> str:
-    incoming = Incoming(room_id=room.room_id, event_id=f"$h{next(_count)}", sender=sender,
-                        body=body, timestamp=bot.services.clock(), is_direct=room.is_direct,
-                        sender_name=room.display_name(sender))
-    bot.rooms[room.room_id] = room
-    reply: Reply | None = await bot.ask(incoming, room)
-    assert reply is not None, body
-    return "\n".join(m.plain for m in reply.messages())
+    return text(await harness.say(bot, body, room, sender))
 
 
 async def schedules(bot: Bot, kind: str) -> list[Schedule]:

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom
+from tests.unit import harness
+from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom, text
 from traam_bot.domain.model import Incoming, Redaction, Reply
 from traam_bot.domain.resources import (
     EDUBASE,
@@ -35,22 +36,9 @@ DM_DAN = FakeRoom(room_id="!dm-dan:localhost", is_direct=True,
 FICHE = "https://edubase.eduscol.education.fr/fiche/12345"
 PARCOURS = "https://magistere.education.fr/ac-besancon/course/view.php?id=678"
 
-_count = iter(range(1, 10_000))
-
-
 async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE,
               days: int = 0) -> Reply:
-    incoming = Incoming(room_id=room.room_id, event_id=f"$r{next(_count)}", sender=sender,
-                        body=body, timestamp=NOW + timedelta(days=days),
-                        is_direct=room.is_direct, sender_name=room.display_name(sender))
-    bot.rooms[room.room_id] = room
-    reply = await bot.ask(incoming, room)
-    assert reply is not None, body
-    return reply
-
-
-def text(reply: Reply) -> str:
-    return "\n".join(m.plain for m in reply.messages())
+    return await harness.say(bot, body, room, sender, NOW + timedelta(days=days))
 
 
 @pytest.fixture

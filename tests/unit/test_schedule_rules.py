@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import itertools
 
-from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom
-from traam_bot.domain.model import Incoming, Reply
+from tests.unit import harness
+from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom, text
 from traam_bot.domain.records import ACTIVE, PAUSED, Schedule
 
 NSI, LETTRES = "besancon-nsi-egalite", "besancon-lettres-ia"
@@ -21,13 +21,7 @@ _ids = itertools.count(1)
 
 
 async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE) -> str:
-    bot.rooms[room.room_id] = room
-    reply = await bot.ask(Incoming(room_id=room.room_id, event_id=f"$r{next(_ids)}",
-                                   sender=sender, body=body, timestamp=NOW,
-                                   is_direct=room.is_direct,
-                                   sender_name=room.display_name(sender)), room)
-    assert isinstance(reply, Reply), body
-    return "\n".join(m.plain for m in reply.messages())
+    return text(await harness.say(bot, body, room, sender))
 
 
 async def schedules(bot: Bot, kind: str) -> list[Schedule]:

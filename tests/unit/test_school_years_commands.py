@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import harness
 from tests.unit.conftest import SEED_IDS
-from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot
+from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot, text
 from traam_bot.config import load_directory
 from traam_bot.config.directory import parse_directory
-from traam_bot.domain.model import Incoming, Reply
+from traam_bot.domain.model import Reply
 from traam_bot.services.export import collect
 
 NSI, HISTOIRE = "besancon-nsi-egalite", "dijon-histoire-carte"
@@ -59,16 +60,7 @@ _events = iter(range(1, 10_000))
 
 
 async def say(bot: Bot, body: str, room: FakeRoom = DM, at: datetime = NOW) -> Reply:
-    bot.rooms[room.room_id] = room
-    reply = await bot.ask(Incoming(room_id=room.room_id, event_id=f"$y{next(_events)}",
-                                   sender=ALICE, body=body, timestamp=at,
-                                   is_direct=room.is_direct, sender_name="Alice"), room)
-    assert reply is not None, body
-    return reply
-
-
-def text(reply: Reply) -> str:
-    return "\n".join(m.plain for m in reply.messages())
+    return await harness.say(bot, body, room, ALICE, at)
 
 
 async def test_projets_shows_the_current_year_and_any_year_named(bot: Bot) -> None:

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom
-from traam_bot.domain.model import Incoming, Reply
+from tests.unit import harness
+from tests.unit.harness import ALICE, COORD, NOW, Bot, FakeRoom, text
+from traam_bot.domain.model import Reply
 
 NSI = "besancon-nsi-egalite"
 LETTRES = "besancon-lettres-ia"
@@ -22,22 +23,9 @@ DM = FakeRoom(room_id="!dm-alice:localhost", is_direct=True, members={ALICE: "Al
               levels={ALICE: 100})
 
 
-_count = iter(range(1, 10_000))
-
-
 async def say(bot: Bot, body: str, room: FakeRoom = TEAM, sender: str = ALICE,
               days: int = 0) -> Reply:
-    incoming = Incoming(room_id=room.room_id, event_id=f"$e{next(_count)}", sender=sender,
-                        body=body, timestamp=NOW + timedelta(days=days),
-                        is_direct=room.is_direct, sender_name=room.display_name(sender))
-    bot.rooms[room.room_id] = room
-    reply = await bot.ask(incoming, room)
-    assert reply is not None, body
-    return reply
-
-
-def text(reply: Reply) -> str:
-    return "\n".join(m.plain for m in reply.messages())
+    return await harness.say(bot, body, room, sender, NOW + timedelta(days=days))
 
 
 def project_of(bot: Bot, room: FakeRoom = TEAM) -> str | None:
