@@ -72,8 +72,7 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
                                lambda: directory.projects)
     composer = DigestComposer(directory, settings.tz, calendar)
     schedules = ScheduleService(units, outbox, settings.tz, timers, composer.build,
-                                project_of_room, calendar)
-    schedules.metrics = metrics
+                                project_of_room, calendar, metrics)
     return Services(settings=settings, directory=directory, clock=clock,
                     updates=UpdateService(settings.tz, metrics), schedules=schedules,
                     digests=DigestService(schedules), outbox=outbox, is_member=is_member,

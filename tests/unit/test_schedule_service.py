@@ -13,11 +13,14 @@ import pytest
 
 from tests.unit.harness import RecordingTimers
 from traam_bot.config import load_directory
+from traam_bot.config.holidays import FrenchHolidays
+from traam_bot.domain.calendar import Programme
 from traam_bot.domain.model import Reply
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.records import ACTIVE, MISSED, PAUSED, Schedule
 from traam_bot.domain.triggers import Trigger
 from traam_bot.domain.typography import typeset
+from traam_bot.services.calendar import CalendarService
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.units import StoreUnavailable
@@ -28,6 +31,10 @@ TZ = ZoneInfo("Europe/Paris")
 ROOM = "!team:localhost"
 CREATOR = "@coordinatrice:localhost"
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+# These rules hold on any day: holidays are not skipped here (test_holiday_commands is
+# about skipping them)
+NO_SKIPPING = CalendarService(Programme(FrenchHolidays(), skip=False), lambda room: None,
+                              list)
 
 
 def paris(*args: int) -> datetime:
@@ -57,7 +64,8 @@ def service(units: UnitsOfWork, outbox: Outbox) -> ScheduleService:
         return Reply(plain=f"digest {now.isoformat()}", html="digest")
 
     return ScheduleService(units, outbox, TZ, RecordingTimers(), digest,
-                           project_of_room=lambda room: "besancon-nsi-egalite")
+                           project_of_room=lambda room: "besancon-nsi-egalite",
+                           calendar=NO_SKIPPING)
 
 
 async def owed(units: UnitsOfWork) -> list[Outgoing]:
@@ -169,7 +177,7 @@ async def test_claim_and_message_are_committed_together(units: UnitsOfWork,
         return Reply(plain="digest", html="digest")
 
     service = ScheduleService(units, outbox, TZ, RecordingTimers(), digest,
-                              project_of_room=lambda room: None)
+                              project_of_room=lambda room: None, calendar=NO_SKIPPING)
     now = paris(2026, 11, 2, 7)
     sub = await add(service, kind="digest", room_id=None, owner="@referente:localhost",
                     message="hebdo", trigger=Trigger(weekdays=(0,), hour=8, minute=0), now=now)

@@ -31,10 +31,10 @@ class DigestComposer:
     """What a digest says: updates since the last one, quiet teams, what is coming."""
 
     def __init__(self, directory: DirectoryService, tz: ZoneInfo,
-                 calendar: CalendarService | None = None) -> None:
+                 calendar: CalendarService) -> None:
         self.directory = directory
         self.tz = tz
-        self.calendar = calendar  # None: no milestones, no holidays
+        self.calendar = calendar  # milestones and holidays to announce
 
     async def build(self, uow: UnitOfWork, schedule: Schedule, now: datetime) -> Reply:
         period = timedelta(days=1) if schedule.message == "quotidien" else timedelta(days=7)
@@ -42,8 +42,7 @@ class DigestComposer:
         projects = self.directory.projects
         updates = await uow.updates.list([p.id for p in projects], since=since, until=now)
         resources = await uow.resources.list([p.id for p in projects], since=since, until=now)
-        milestones, holidays = (self.calendar.digest_notes(since, now, self.tz)
-                                if self.calendar is not None else ([], []))
+        milestones, holidays = self.calendar.digest_notes(since, now, self.tz)
         doc = compose_digest(projects=projects, updates=updates,
                              last_update=await uow.updates.last_update_times(),
                              upcoming=await self.upcoming(uow, now), since=since, now=now,
@@ -59,7 +58,7 @@ class DigestComposer:
             project = self.directory.project_for_room(s.room_id)
             label = project.label if project else s.room_id
             kind = "relance" if s.kind == "prompt" else "rappel"
-            skip = self.calendar.skip_of(s) if self.calendar is not None else None
+            skip = self.calendar.skip_of(s)
             for when in occurrences_between(s.trigger, now, now + UPCOMING_WINDOW, self.tz,
                                             skip=skip):
                 items.append(Upcoming(when=when, kind=kind, room_label=label, text=s.message))

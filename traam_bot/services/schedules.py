@@ -54,16 +54,17 @@ def prompt_reply(late: bool) -> Reply:
 class ScheduleService:
     def __init__(self, units: Units, outbox: Outbox, tz: ZoneInfo, timers: Timers,
                  digest_builder: DigestBuilder,
-                 project_of_room: Callable[[str], str | None],
-                 calendar: CalendarService | None = None) -> None:
+                 project_of_room: Callable[[str], str | None], calendar: CalendarService,
+                 metrics: Metrics = NO_METRICS) -> None:
         self.units = units
         self.outbox = outbox
         self.tz = tz
         self.timers = timers
         self.digest_builder = digest_builder
         self.project_of_room = project_of_room
-        self.calendar = calendar  # None: no holiday is ever skipped
-        self.metrics: Metrics = NO_METRICS  # occurrences, by outcome (app sets it)
+        self.calendar = calendar  # which occurrences fall on holidays (`holidays.skip`)
+        self.metrics = metrics  # occurrences, by outcome
+
     async def arm_all(self) -> None:
         async with self.units() as uow:
             active = await uow.schedules.find(statuses=(ACTIVE,))
@@ -71,8 +72,6 @@ class ScheduleService:
             self.timers.arm(s.id, s.next_run)
 
     def _skip(self, kind: str, room_id: str | None, skip_holidays: bool) -> Skip | None:
-        if self.calendar is None:
-            return None
         return self.calendar.skip_for(kind, room_id, skip_holidays)
 
     def _next(self, schedule: Schedule, after: datetime) -> datetime | None:
