@@ -149,6 +149,27 @@ class HolidaysSettings(Strict):
     skip: bool = True
 
 
+class RetentionSettings(Strict):
+    # updates and resources older than this many years are deleted by the daily purge
+    # (the national bilans keep three years)
+    years: int = Field(default=3, ge=1, le=30)
+
+
+class PrivacySettings(Strict):
+    # whom people write to about their personal data (the DPO, or the DRANE), shown by
+    # !confidentialite; unset: the bot names its administrators instead
+    contact: str | None = None
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or v.strip() in PLACEHOLDERS
+                              or v.strip().endswith("@…")):
+            raise ValueError("contact à renseigner (adresse du délégué à la protection des "
+                             "données ou de la DRANE)")
+        return v.strip() if v is not None else None
+
+
 class Settings(Strict):
     matrix: MatrixSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -157,6 +178,8 @@ class Settings(Strict):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     holidays: HolidaysSettings = Field(default_factory=HolidaysSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     timezone: str = "Europe/Paris"
     # Unset (""): traam.yaml beside the config file if there is one, else the shipped one.
     directory: str = ""
