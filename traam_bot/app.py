@@ -40,6 +40,7 @@ from traam_bot.services.directory import DirectoryService
 from traam_bot.services.export import collect, known_years
 from traam_bot.services.instance import SingleInstance, lock_patience
 from traam_bot.services.outbox import Outbox
+from traam_bot.services.privacy import PrivacyService
 from traam_bot.services.retry import Interrupted, Patience
 from traam_bot.services.schedules import ScheduleService, Timers
 from traam_bot.services.updates import UpdateService
@@ -48,6 +49,7 @@ from traam_bot.store.instance_lock import open_instance_lock
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 log = logging.getLogger(__name__)
+PURGE_AT = (3, 30)  # the daily retention purge, local time
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -76,7 +78,8 @@ async def build_services(settings: Settings, units: UnitsOfWork, timers: Timers,
     return Services(settings=settings, directory=directory, clock=clock,
                     updates=UpdateService(settings.tz, metrics), schedules=schedules,
                     digests=DigestService(schedules), outbox=outbox, is_member=is_member,
-                    room_label=room_label, calendar=calendar)
+                    room_label=room_label, calendar=calendar,
+                    privacy=PrivacyService(settings.retention.years, schedules.cancel))
 
 
 
@@ -255,7 +258,6 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
                   asyncio.ensure_future(outbox_sender.run(runtime.synced_once)),
                   asyncio.ensure_future(_start_schedules(services, units, timers, runtime,
                                                          patience, ready))]
-        await patience.run(partial(_prune_ledger, units, clock()), "nettoyage du registre")
         log.info("traam-bot connected as %s", m.user_id)
         await runtime.run()
     except Interrupted:
@@ -270,9 +272,10 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
         await client.close()  # never logout(): the device and its keys stay valid
 
 
-async def _prune_ledger(units: UnitsOfWork, now: datetime) -> None:
+async def _purge(services: Services, units: UnitsOfWork) -> None:
+    """Retention (`retention.years`, 30 days of technical traces): at start, then daily."""
     async with units() as uow:
-        await uow.state.prune_ledger(now)
+        await services.privacy.purge(uow, services.clock())
 
 
 async def _start_schedules(services: Services, units: UnitsOfWork, timers: ApsTimers,
@@ -287,9 +290,12 @@ async def _start_schedules(services: Services, units: UnitsOfWork, timers: ApsTi
             await services.digests.ensure_defaults(uow, services.settings.referents, now)
         await services.schedules.run_due(now)
         await services.schedules.arm_all()
+        await _purge(services, units)
 
     try:
         await patience.run(catch_up, "rattrapage des programmations")
+        timers.daily("retention", *PURGE_AT, partial(_purge, services, units),
+                     "purge des données anciennes")
         timers.start()
     except Interrupted:
         pass

@@ -17,6 +17,7 @@ from traam_bot.cli_db import db_command
 from traam_bot.cli_export import export_command
 from traam_bot.cli_french import FrenchHelp, say
 from traam_bot.cli_french import install as install_french
+from traam_bot.cli_user import add_user_parser, user_command
 from traam_bot.config import ConfigError, ConfigFileError, load_directory, load_settings
 from traam_bot.config.private import PRIVATE_UMASK
 from traam_bot.domain.text import plural
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "recovery-key", help="crée le stockage de secrets et affiche la clé de récupération"))
     with_config(verbs.add_parser(
         "check-config", help="vérifie la configuration, la base, le serveur et la connexion"))
+    add_user_parser(verbs, with_config)
     demo = verbs.add_parser("demo", help="conversation de démonstration sur un Synapse jetable")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -186,6 +188,8 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], Corouti
         return db_command
     if args.verb == "directory":
         return _directory_import
+    if args.verb == "user":
+        return user_command
     return {"run": _run, "export": export_command, "demo": _demo, "device": _device,
             "check-config": _check_config}[args.verb]
 

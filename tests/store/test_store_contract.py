@@ -149,19 +149,6 @@ async def test_ledger(db: Database) -> None:
     assert row.handled_at == NOW and row.handled_at.utcoffset() == timedelta(0)
 
 
-async def test_ledger_prune(db: Database) -> None:
-    state = each(db, "state")
-    await state.mark_handled("$old", "!r:localhost", "ok", NOW - timedelta(days=31))
-    await state.mark_handled("$edge", "!r:localhost", "ok", NOW - timedelta(days=29))
-    await state.mark_handled("$new", "!r:localhost", "ok", NOW)
-
-    assert await state.prune_ledger(NOW) == 1
-    assert await state.handled(["$old", "$edge", "$new"]) == {"$edge", "$new"}
-    assert await state.prune_ledger(NOW, keep=timedelta(days=1)) == 1
-    assert await state.handled(["$old", "$edge", "$new"]) == {"$new"}
-    assert await state.prune_ledger(NOW) == 0
-
-
 async def test_key_value(db: Database) -> None:
     state = each(db, "state")
     assert await state.get("sync_token") is None

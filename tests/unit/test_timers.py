@@ -46,3 +46,31 @@ def test_job_defaults_are_explicit() -> None:
     assert defaults["coalesce"] is True
     assert defaults["max_instances"] == 1
     assert defaults["misfire_grace_time"] == MISFIRE_GRACE_SECONDS >= 60
+
+
+async def test_a_daily_job_runs_at_its_local_time_and_survives_its_failures(
+        caplog: object) -> None:
+    async def noop(*_args: object) -> None:
+        return None
+
+    calls: list[str] = []
+
+    async def purge() -> None:
+        calls.append("purge")
+        raise RuntimeError("boom")
+
+    timers = ApsTimers(ZoneInfo("Europe/Paris"), noop, noop)
+    timers.daily("retention", 3, 30, purge, "purge des données anciennes")
+    timers.start()
+    try:
+        job = timers.scheduler.get_job("retention")
+        after = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # the eve of the spring change
+        first = job.trigger.get_next_fire_time(None, after)
+        second = job.trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+        await job.func()  # what the scheduler runs: the failure is logged, not raised
+    finally:
+        timers.shutdown()
+    assert (first.isoformat(), second.isoformat()) == ("2026-03-29T03:30:00+02:00",
+                                                       "2026-03-30T03:30:00+02:00")
+    assert calls == ["purge"]
+    assert "daily job retention failed" in caplog.text  # type: ignore[attr-defined]

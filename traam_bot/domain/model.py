@@ -128,6 +128,15 @@ class Incoming:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent after a reply's messages (`!mesdonnees`: the JSON export)."""
+
+    filename: str
+    mimetype: str
+    data: str  # the file's text, sent as UTF-8
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a handler wants said: the adapter turns it into an m.notice reply.
 
@@ -139,6 +148,7 @@ class Reply:
     html: str
     reaction: str | None = None  # e.g. "✅" on the answered message
     extra: tuple[Reply, ...] = field(default=())  # follow-up messages, sent in order
+    attachments: tuple[Attachment, ...] = field(default=())  # files, after the messages
 
     def messages(self) -> list[Reply]:
         """The messages to send, in order (a reaction-only reply has none)."""

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -67,6 +68,23 @@ class ApsTimers:
         except StoreUnavailable as exc:  # the next sweep is the retry
             log.warning("échéances non vérifiées, base de données injoignable (%s) ; nouvel "
                         "essai dans %d s", exc.reason, SWEEP_SECONDS)
+
+    def daily(self, job_id: str, hour: int, minute: int, job: Callable[[], Awaitable[None]],
+              what: str) -> None:
+        """Run `job` every day at hour:minute (local time), waiting out a database out of
+        reach; a day missed while the bot was stopped is the next start's to catch up."""
+        async def run() -> None:
+            try:
+                await self._patience.run(job, what)
+            except Interrupted:
+                pass
+            except Exception:
+                log.exception("daily job %s failed; tried again tomorrow", job_id)
+
+        # the trigger's own zone: a CronTrigger without one takes the machine's, not the
+        # scheduler's
+        trigger = CronTrigger(hour=hour, minute=minute, timezone=self.scheduler.timezone)
+        self.scheduler.add_job(run, trigger, id=job_id, replace_existing=True)
 
     def shutdown(self) -> None:
         self._stopping.set()

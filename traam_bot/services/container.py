@@ -11,6 +11,7 @@ from traam_bot.services.calendar import CalendarService
 from traam_bot.services.digests import DigestService
 from traam_bot.services.directory import DirectoryService
 from traam_bot.services.outbox import Outbox
+from traam_bot.services.privacy import PrivacyService
 from traam_bot.services.resources import ResourceService
 from traam_bot.services.schedules import ScheduleService
 from traam_bot.services.updates import UpdateService
@@ -31,4 +32,6 @@ class Services:
     room_label: Callable[[str], str]
     # holiday zones, skipped days, programme milestones (!calendrier, schedules, digests)
     calendar: CalendarService
+    # personal data: !mesdonnees, !oublier, the retention purge
+    privacy: PrivacyService
     resources: ResourceService = field(default_factory=ResourceService)

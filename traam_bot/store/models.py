@@ -261,3 +261,15 @@ class ResourceRow(Base):
     room_id: Mapped[str] = mapped_column(String(255))
     event_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ConfirmationRow(Base):
+    """A request that waits for its author's explicit confirmation (`!oublier`, then
+    `!oublier confirmer`): deleted once answered, or by the daily purge once expired."""
+
+    __tablename__ = "confirmations"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    action: Mapped[str] = mapped_column(String(20), primary_key=True)  # forget
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.records import RoomState
@@ -28,12 +28,6 @@ class StateRepo:
     async def mark_handled(self, event_id: str, room_id: str, status: str, at: datetime) -> None:
         await execute_insert_ignore(self.session, HandledEventRow, {
             "event_id": event_id, "room_id": room_id, "status": status, "handled_at": at})
-
-    async def prune_ledger(self, now: datetime, keep: timedelta = timedelta(days=30)) -> int:
-        s = self.session
-        res = await s.execute(
-            delete(HandledEventRow).where(HandledEventRow.handled_at < now - keep))
-        return int(getattr(res, "rowcount", 0) or 0)
 
     # ---- key/value
     async def get(self, key: str) -> str | None:

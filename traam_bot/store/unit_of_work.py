@@ -16,6 +16,7 @@ from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.errors import is_unavailable, unavailable
 from traam_bot.store.outbox_repo import OutboxRepo
+from traam_bot.store.privacy_repo import PrivacyRepo
 from traam_bot.store.resources_repo import ResourcesRepo
 from traam_bot.store.schedules_repo import SchedulesRepo
 from traam_bot.store.state_repo import StateRepo
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.schedules = SchedulesRepo(session)
         self.state = StateRepo(session)
         self.outbox = OutboxRepo(session)
+        self.privacy = PrivacyRepo(session)
         self._after_commit: list[Callable[[], None]] = []
         # sends started by this unit's commit, for a caller that waits for them to leave
         self.in_flight: list[asyncio.Future[None]] = []
