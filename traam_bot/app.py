@@ -51,6 +51,10 @@ from traam_bot.store.unit_of_work import UnitsOfWork
 log = logging.getLogger(__name__)
 PURGE_AT = (3, 30)  # the daily retention purge, local time
 
+# told the running bot's services and units of work once built (tests, the sandbox)
+Expose = Callable[[Services, UnitsOfWork], None]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -135,11 +139,13 @@ async def check_config(settings: Settings) -> list[tuple[bool, str]]:
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
-                  ready: asyncio.Event | None = None, *, standby: bool = False) -> None:
+                  ready: asyncio.Event | None = None, *, standby: bool = False,
+                  expose: Expose | None = None) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given). The database
     out of reach, at start or later, is waited out (health degraded), never a reason to
     exit. Another instance on the same database: AnotherInstance, or with `standby` a wait
-    until it stops; LockLost when it took over while this one was cut off."""
+    until it stops; LockLost when it took over while this one was cut off. `expose` is
+    handed the services and units of work once built (a test commits through them)."""
     stop = stop or signal_event()
     metrics = PrometheusMetrics()  # its own registry, read by the listener's /metrics
     health = Health(utcnow, metrics)
@@ -152,7 +158,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None,
                 listener = HttpListener(health, settings.http.bind, settings.http.port,
                                         metrics)
                 await listener.start()
-            await _run_as_owner(settings, instance, health, stop, ready, metrics)
+            await _run_as_owner(settings, instance, health, stop, ready, metrics, expose)
         finally:
             if listener is not None:
                 await listener.stop()
@@ -181,7 +187,7 @@ async def claim_instance(settings: Settings, health: Health, stop: asyncio.Event
 
 async def _run_as_owner(settings: Settings, instance: SingleInstance, health: Health,
                         stop: asyncio.Event, ready: asyncio.Event | None,
-                        metrics: PrometheusMetrics) -> None:
+                        metrics: PrometheusMetrics, expose: Expose | None = None) -> None:
     db = await wait_for_database(settings, health, stop)
     if db is None:
         return  # stopped before the database answered
@@ -190,7 +196,7 @@ async def _run_as_owner(settings: Settings, instance: SingleInstance, health: He
         if not await instance.record():
             return  # stopped, or lost the lock meanwhile (instance.lost)
         watch = asyncio.ensure_future(instance.watch(stop))
-        await _run_connected(settings, db, health, stop, ready, metrics)
+        await _run_connected(settings, db, health, stop, ready, metrics, expose)
     finally:
         if watch is not None:
             watch.cancel()
@@ -214,7 +220,7 @@ async def wait_for_database(settings: Settings, health: Health,
 
 async def _run_connected(settings: Settings, db: Database, health: Health,
                          stop: asyncio.Event, ready: asyncio.Event | None,
-                         metrics: PrometheusMetrics) -> None:
+                         metrics: PrometheusMetrics, expose: Expose | None = None) -> None:
     units, patience, clock = UnitsOfWork(db), Patience(stop, health=health), utcnow
     m = settings.matrix
     client = await open_session(m.homeserver, m.user_id, m.store_path, password=m.password,
@@ -242,6 +248,8 @@ async def _run_connected(settings: Settings, db: Database, health: Health,
             room_label=lambda room_id: room_label(client, room_id), clock=clock,
             metrics=metrics),
             "chargement de l’annuaire")
+        if expose is not None:
+            expose(services, units)
         delivery = Delivery(units, services.outbox, clock, settings.tz,
                             room_lost=services.schedules.pause_room,
                             max_age=timedelta(hours=settings.outbox.max_age_hours))

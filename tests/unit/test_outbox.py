@@ -14,7 +14,7 @@ import pytest
 
 from tests.unit.harness import NOW, Bot, make_bot
 from traam_bot.domain.model import Incoming, Reply
-from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT
+from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT, Outgoing
 from traam_bot.domain.records import PAUSED
 from traam_bot.domain.triggers import Trigger
 from traam_bot.matrix.calls import Backoff
@@ -22,6 +22,7 @@ from traam_bot.matrix.outbox_sender import OutboxSender
 from traam_bot.matrix.send import Outcome
 from traam_bot.services.delivery import Delivery
 from traam_bot.store.models import OutboxRow
+from traam_bot.store.outbox_repo import txn_id
 
 ROOM, OTHER = "!equipe:localhost", "!autre:localhost"
 CREATOR = "@coordinatrice:localhost"
@@ -46,6 +47,7 @@ class FakeTransport:
         self.refuse: dict[str, str] = {}  # room id -> errcode
         self.attempts: list[tuple[str, str, str]] = []  # (room, type, txn)
         self.events: dict[str, str] = {}  # txn -> event id
+        self.files: list[tuple[str, Outgoing, str]] = []  # (room, row, txn) of file rows
 
     async def attempt(self, room_id: str, event_type: str, content: dict[str, Any],
                       txn: str) -> Outcome:
@@ -58,6 +60,11 @@ class FakeTransport:
             return Outcome(error="502 Bad Gateway")
         event_id = self.events.setdefault(txn, f"$e{len(self.events) + 1}")
         return Outcome(event_id=event_id)
+
+    async def attempt_file(self, room_id: str, out: Outgoing, txn: str) -> Outcome:
+        """Upload then send, as one attempt (what the sender's upload path returns)."""
+        self.files.append((room_id, out, txn))
+        return await self.attempt(room_id, "m.file", {}, txn)
 
     def delivered(self) -> list[tuple[str, str, str]]:
         """(room, type, txn) of what reached the server, each transaction once."""
@@ -136,6 +143,43 @@ async def test_a_reply_owes_its_reaction_then_its_parts_with_stable_ids(bot: Bot
         ("reaction", "", "✅"), ("message", "un", ""), ("message", "deux", "")]
     assert all(o.in_reply_to == "$q" for o in owed)
     assert len({r.txn_id for r in await rows(bot)}) == 3
+
+
+async def test_a_file_is_owed_once_and_sent_by_the_upload_path(bot: Bot) -> None:
+    """Outbox.attach, as `!mesdonnees` uses it: a file for a user's direct chat, answering
+    the command; the sender resolves the chat and takes the upload path (attempt_file)."""
+    for _replay in range(2):  # the same cause twice is owed once
+        async with bot.units() as uow:
+            await bot.services.outbox.attach(
+                uow, "event:$q", NOW, filename="mes-donnees.json",
+                mimetype="application/json", data='{"projet": "égalité"}',
+                user_id="@alice:localhost", in_reply_to="$q", thread_root="$root")
+    file = Outgoing(kind="file", user_id="@alice:localhost", filename="mes-donnees.json",
+                    mimetype="application/json", data='{"projet": "égalité"}',
+                    in_reply_to="$q", thread_root="$root")
+    assert await bot.owed() == [file]
+    [row] = await rows(bot)
+    assert row.txn_id == txn_id("event:$q:file")  # apart from the answer's own messages
+    transport = FakeTransport(bot.services.clock)  # type: ignore[arg-type]
+    fails = iter([True])
+    transport.failing = lambda: next(fails, False)  # a first attempt fails: retried
+    await run_until(sender_of(bot, transport), lambda: all_done(bot))
+    assert transport.files == [("!dm-alice:localhost", file, row.txn_id)] * 2
+    assert transport.delivered() == [("!dm-alice:localhost", "m.file", row.txn_id)]
+    [row] = await rows(bot)
+    assert (row.status, row.queue, row.event_id) == (SENT, "!dm-alice:localhost", "$e1")
+
+
+async def test_a_file_goes_to_a_room_or_a_user(bot: Bot) -> None:
+    async with bot.units() as uow:
+        with pytest.raises(ValueError, match="room or to a user"):
+            await bot.services.outbox.attach(uow, "k", NOW, filename="a.json",
+                                             mimetype="application/json", data="{}")
+        await bot.services.outbox.attach(uow, "k", NOW, filename="a.json",
+                                         mimetype="application/json", data="{}", room_id=ROOM)
+    [owed] = await bot.owed()
+    assert (owed.kind, owed.room_id, owed.user_id, owed.in_reply_to) == ("file", ROOM, None,
+                                                                         None)
 
 
 async def test_a_send_failing_for_two_minutes_is_delivered_once_afterwards(bot: Bot) -> None:

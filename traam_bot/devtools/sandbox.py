@@ -11,12 +11,17 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from traam_bot.config import Settings, load_settings
 from traam_bot.devtools.devserver import LocalSynapse
 from traam_bot.devtools.userclient import Event, UserClient, replies_to
+
+if TYPE_CHECKING:
+    from traam_bot.services.container import Services
+    from traam_bot.store.unit_of_work import UnitsOfWork
 
 __all__ = ["BotProcess", "BotSubprocess", "Event", "Sandbox", "UserClient", "replies_to",
            "write_bot_config"]
@@ -57,6 +62,9 @@ class BotProcess:
         self.settings = settings
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # the running bot's own services and units of work (a test commits through them)
+        self.services: Services | None = None
+        self.units: UnitsOfWork | None = None
 
     async def start(self, settings: Settings | None = None,
                     timeout: float = 60) -> BotProcess:
@@ -66,7 +74,9 @@ class BotProcess:
         if self.settings is None:
             raise ValueError("BotProcess.start() needs settings")
         self._stop, ready = asyncio.Event(), asyncio.Event()
-        self._task = asyncio.create_task(run_bot(self.settings, self._stop, ready))
+        self.services = self.units = None
+        self._task = asyncio.create_task(run_bot(self.settings, self._stop, ready,
+                                                 expose=self._expose))
         waiter = asyncio.ensure_future(ready.wait())
         await asyncio.wait({waiter, self._task}, timeout=timeout,
                            return_when=asyncio.FIRST_COMPLETED)
@@ -78,6 +88,9 @@ class BotProcess:
             await self.stop()
             raise TimeoutError(f"the bot was not ready after {timeout:.0f} s")
         return self
+
+    def _expose(self, services: Services, units: UnitsOfWork) -> None:
+        self.services, self.units = services, units
 
     async def stop(self, timeout: float = 30) -> None:
         task, self._task = self._task, None

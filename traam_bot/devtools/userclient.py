@@ -13,6 +13,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     BadEventType,
+    DownloadResponse,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
@@ -248,6 +249,14 @@ class UserClient:
         if not isinstance(resp, RoomSendResponse):
             raise RuntimeError(f"send to {room_id} failed: {getattr(resp, 'message', '?')}")
         return str(resp.event_id)
+
+    async def download(self, mxc: str) -> bytes:
+        """The bytes of a media (authenticated media API), as stored: still encrypted for
+        an attachment of an encrypted room (`nio.crypto.attachments.decrypt_attachment`)."""
+        resp = await self.client.download(mxc)
+        if not isinstance(resp, DownloadResponse) or not isinstance(resp.body, bytes):
+            raise RuntimeError(f"download of {mxc} failed: {getattr(resp, 'message', '?')}")
+        return resp.body
 
     async def close(self) -> None:
         """Close the connection (never logout) and drop a temporary store."""

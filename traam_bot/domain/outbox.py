@@ -1,4 +1,4 @@
-"""What the bot owes: one message or reaction to send, as stored in the outbox."""
+"""What the bot owes: one message, reaction or file to send, as stored in the outbox."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ PERMANENT_ERRORS = ("M_FORBIDDEN", "M_NOT_FOUND", "M_TOO_LARGE")
 class Outgoing:
     """One event to send. `room_id` or, for a direct chat not known yet, `user_id`."""
 
-    kind: str  # "message" | "reaction"
+    kind: str  # "message" | "reaction" | "file"
     room_id: str | None = None
     user_id: str | None = None
     body: str = ""
@@ -29,6 +29,10 @@ class Outgoing:
     thread_root: str | None = None
     ping_room: bool = False
     reaction_key: str = ""
+    # a file (kind "file"): its name, type and text content (UTF-8), uploaded when sent
+    filename: str = ""
+    mimetype: str = ""
+    data: str = ""
     # bookkeeping done when it is sent or refused
     firing_id: int | None = None
     schedule_id: int | None = None

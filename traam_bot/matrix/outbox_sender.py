@@ -180,9 +180,11 @@ class OutboxSender:
                 log.warning("direct chat with %s not available yet (%s)", out.user_id,
                             type(exc).__name__)
                 return 0.0
-        event_type, content = content_of(out)
-        async with self.pace.turn():
-            outcome = await self.sender.attempt(room_id, event_type, content, item.txn_id)
+        async with self.pace.turn():  # a file's upload and its event: one turn
+            if out.kind == "file":
+                outcome = await self.sender.attempt_file(room_id, out, item.txn_id)
+            else:
+                outcome = await self.sender.attempt(room_id, *content_of(out), item.txn_id)
         if outcome.wait is not None:  # 429: every room holds back, this one at least `wait`
             self.pace.limited(outcome.wait)
         if outcome.event_id is not None:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from nio import AsyncClient, RoomSendError
+from nio import AsyncClient, RoomSendError, UploadError
 
 CALM = 30.0  # seconds without a 429 before room sends run in parallel again
 DEFAULT_WAIT = 5.0  # a 429 that does not say how long (nio's own default)
@@ -34,15 +34,17 @@ class RateLimited(Exception):
 
 
 async def _raise_rate_limited(resp: Any) -> None:
-    """nio's callback on every answer: a room send's 429 leaves nio's retry loop (which
-    runs the callbacks before it sleeps) as `RateLimited`. Other requests (to-device key
-    sharing, joins, logins) keep nio's own retries."""
-    if isinstance(resp, RoomSendError) and resp.status_code in ("M_LIMIT_EXCEEDED", 429):
+    """nio's callback on every answer: a room send's (or an attachment upload's) 429 leaves
+    nio's retry loop (which runs the callbacks before it sleeps) as `RateLimited`. Other
+    requests (to-device key sharing, joins, logins) keep nio's own retries."""
+    if (isinstance(resp, RoomSendError | UploadError)
+            and resp.status_code in ("M_LIMIT_EXCEEDED", 429)):
         raise RateLimited((resp.retry_after_ms or DEFAULT_WAIT * 1000) / 1000)
 
 
 def surface_rate_limits(client: AsyncClient) -> None:
-    client.add_response_callback(_raise_rate_limited, RoomSendError)  # type: ignore[arg-type]
+    client.add_response_callback(_raise_rate_limited,  # type: ignore[arg-type]
+                                 (RoomSendError, UploadError))
 
 
 class Pace:

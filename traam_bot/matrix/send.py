@@ -1,4 +1,5 @@
-"""Reply -> m.notice content (pure) and checked, idempotent, paced sending.
+"""Reply -> m.notice content, file -> m.file content (pure) and checked, idempotent, paced
+sending; files are uploaded first (encrypted in an encrypted room).
 
 nio encrypts every event type in encrypted rooms except m.reaction ("reactions as of yet
 don't support encryption"): reactions go through `_send_encrypted`, which prepares the
@@ -21,6 +22,7 @@ from nio import (
     MembersSyncError,
     RoomGetStateResponse,
     RoomSendResponse,
+    UploadResponse,
 )
 from nio.api import Api
 
@@ -52,20 +54,45 @@ class Outcome:
 
 
 def content_of(out: Outgoing) -> tuple[str, dict[str, Any]]:
-    """The Matrix event for an outbox row (pure)."""
+    """The Matrix event for an outbox row (pure); a file's needs its upload first
+    (`file_content`)."""
+    if out.kind == "file":
+        raise ValueError("a file row is sent by Sender.attempt_file")
     if out.kind == "reaction":
         assert out.in_reply_to is not None
         return "m.reaction", reaction_content(out.in_reply_to, out.reaction_key)
     content: dict[str, Any] = {
         "msgtype": out.msgtype, "body": out.body, "format": "org.matrix.custom.html",
         "formatted_body": out.html, "m.mentions": {"room": True} if out.ping_room else {}}
+    return "m.room.message", _with_relation(content, out)
+
+
+def file_content(out: Outgoing, url: str | None = None,
+                 file: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The m.file event of a file row once its data is uploaded (pure): `url` (mxc://) in a
+    clear room; in an encrypted room `file`, the spec's EncryptedFile (url, key, iv, hashes,
+    v), and no `url` at all."""
+    if (url is None) == (file is None):
+        raise ValueError("an m.file has either a url or an encrypted file")
+    content: dict[str, Any] = {
+        "msgtype": "m.file", "body": out.filename, "filename": out.filename,
+        "info": {"mimetype": out.mimetype, "size": len(out.data.encode())}, "m.mentions": {}}
+    if file is not None:
+        content["file"] = dict(file)
+    else:
+        content["url"] = url
+    return _with_relation(content, out)
+
+
+def _with_relation(content: dict[str, Any], out: Outgoing) -> dict[str, Any]:
+    """The reply relation to the answered message, in its thread when it was in one."""
     if out.in_reply_to is not None:
         relation: dict[str, Any] = {"m.in_reply_to": {"event_id": out.in_reply_to}}
         if out.thread_root:
             relation.update(rel_type="m.thread", event_id=out.thread_root,
                             is_falling_back=False)
         content["m.relates_to"] = relation
-    return "m.room.message", content
+    return content
 
 
 class Sender:
@@ -99,6 +126,39 @@ class Sender:
             wait = (resp.retry_after_ms or 0) / 1000 or None
             return Outcome(error=error, wait=wait)
         return Outcome(error=type(resp).__name__)
+
+    async def attempt_file(self, room_id: str, out: Outgoing, txn: str) -> Outcome:
+        """A file row: its data uploaded (encrypted when the room is), then its m.file sent
+        like a message, with the row's txn id. Each step is bounded by the attempt timeout.
+        A retried row uploads again: the media of a failed attempt stays unused, the event
+        itself is sent once (the txn id). A room the client does not know is not found, as
+        for a message (nio refuses to send there), and nothing is uploaded: whether the
+        data should travel encrypted is not known."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return Outcome(refused="M_NOT_FOUND", error=f"room {room_id} unknown to the client")
+        uploaded = await self._upload(out, encrypt=room.encrypted)
+        if isinstance(uploaded, Outcome):
+            return uploaded
+        return await self.attempt(room_id, "m.room.message", uploaded, txn)
+
+    async def _upload(self, out: Outgoing, encrypt: bool) -> dict[str, Any] | Outcome:
+        """The m.file content once the data is in the media repository, or what failed."""
+        data = out.data.encode()
+        try:
+            async with asyncio.timeout(self.attempt_timeout):
+                resp, keys = await self.client.upload(
+                    lambda _got_429, _got_timeouts: data, content_type=out.mimetype,
+                    filename=out.filename, encrypt=encrypt, filesize=len(data))
+        except RateLimited as exc:  # surface_rate_limits: the caller waits, not nio
+            return Outcome(error=f"upload: {exc}", wait=exc.wait)
+        except (ClientError, TimeoutError, OSError) as exc:
+            return Outcome(error=f"upload: {type(exc).__name__}")
+        if isinstance(resp, UploadResponse):
+            if encrypt:  # nio's decryption info (key, iv, hashes, v) + where the data is
+                return file_content(out, file={**(keys or {}), "url": resp.content_uri})
+            return file_content(out, url=resp.content_uri)
+        return upload_failure(resp)
 
     def _unmark_sharing(self, room_id: str) -> None:
         """nio marks an encrypted room as "sharing its key" before it claims one-time keys,
@@ -150,3 +210,17 @@ class Sender:
         except (ClientError, TimeoutError, OSError):
             return None
         return resp.events if isinstance(resp, RoomGetStateResponse) else None
+
+
+def upload_failure(resp: Any) -> Outcome:
+    """A failed upload, classified like a failed send: too large (413, whatever the body)
+    or forbidden is for good; anything else (5xx, 429, an unreadable answer) is retried."""
+    if not isinstance(resp, ErrorResponse):
+        return Outcome(error=f"upload: {type(resp).__name__}")
+    error = f"upload: {resp.status_code} {resp.message}"
+    if resp.status_code in PERMANENT_ERRORS:
+        return Outcome(refused=resp.status_code, error=error)
+    if getattr(getattr(resp, "transport_response", None), "status", None) == 413:
+        return Outcome(refused="M_TOO_LARGE", error=error)
+    wait = (resp.retry_after_ms or 0) / 1000 or None
+    return Outcome(error=error, wait=wait)

@@ -90,3 +90,16 @@ class Outbox:
                 firing_id=firing_id, schedule_id=schedule_id, notify=notify,
                 prompt_project=prompt_project if i == 0 else None, label=label),
                 f"{key}:{i}", now)
+
+    async def attach(self, uow: UnitOfWork, key: str, now: datetime, *, filename: str,
+                     mimetype: str, data: str, room_id: str | None = None,
+                     user_id: str | None = None, in_reply_to: str | None = None,
+                     thread_root: str | None = None) -> None:
+        """A file (text content, UTF-8): in a room, or in the direct chat with `user_id`;
+        uploaded by the sender (encrypted in an encrypted room), then sent as m.file."""
+        if room_id is None and user_id is None:
+            raise ValueError("a file goes to a room or to a user")
+        await self.owe(uow, Outgoing(
+            kind="file", room_id=room_id, user_id=user_id, filename=filename,
+            mimetype=mimetype, data=data, in_reply_to=in_reply_to, thread_root=thread_root),
+            f"{key}:file", now)
