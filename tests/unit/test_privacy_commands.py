@@ -109,7 +109,7 @@ def expected_export() -> dict[str, Any]:
             "sections": [["fait", "séance 1 avec la classe"]]}],
         "ressources": [{
             "projet": NSI, "projet_libelle": label, "titre": "Fiche séance 1", "lien": FICHE,
-            "type": "lien", "nom_affiche": "Alice Martin", "salon": TEAM.room_id,
+            "type": "autre", "nom_affiche": "Alice Martin", "salon": TEAM.room_id,
             "cree_le": created}],
         "rappels": [{
             "salon": TEAM.room_id, "message": "Réunion d’équipe", "quand": "chaque lundi à 9h00",

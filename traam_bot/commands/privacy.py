@@ -3,6 +3,8 @@ erased after their explicit confirmation."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from traam_bot.commands.registry import Context, Registry, UsageError
 from traam_bot.domain.model import Attachment, Reply
 from traam_bot.domain.privacy import CONFIRM_WORD, export_json
@@ -41,19 +43,15 @@ async def mydata(ctx: Context) -> Reply:
     services, now = ctx.services, ctx.now
     data = await services.privacy.collect(ctx.uow, ctx.sender, _names(ctx))
     summary = mydata_summary(data, services.settings.tz, lambda p: _label(ctx, p), ctx.prefix)
-    attachment = Attachment(EXPORT_FILENAME, EXPORT_MIMETYPE, export_json(
-        data, now, services.settings.tz, lambda p: _label(ctx, p),
-        services.settings.retention.years))
+    export = export_json(data, now, services.settings.tz, lambda p: _label(ctx, p),
+                         services.settings.retention.years)
+    reply = replace(summary, attachments=(Attachment(EXPORT_FILENAME, EXPORT_MIMETYPE,
+                                                     export),))
     if ctx.room.is_direct:  # here is the place: the answer itself, then the file
-        return Reply(summary.plain, summary.html, extra=summary.extra,
-                     attachments=(attachment,))
+        return reply
     # never in a shared room: in the direct chat, opened by the sender if need be
-    key = f"mydata:{ctx.incoming.event_id}"
-    await services.outbox.post(ctx.uow, summary, key, now, user_id=ctx.sender,
-                               msgtype="m.notice")
-    await services.outbox.attach(ctx.uow, key, now, filename=attachment.filename,
-                                 mimetype=attachment.mimetype, data=attachment.data,
-                                 user_id=ctx.sender)
+    await services.outbox.post(ctx.uow, reply, f"mydata:{ctx.incoming.event_id}", now,
+                               user_id=ctx.sender, msgtype="m.notice")
     return sent_by_direct_message()
 
 

@@ -67,6 +67,11 @@ class Outbox:
                 in_reply_to=answered.event_id if answered else None,
                 thread_root=answered.thread_root if answered else None),
                 f"{key}:msg:{i}", now)
+        for j, file in enumerate(reply.attachments):  # after the text that presents them
+            await self.attach(uow, f"{key}:{j}", now, filename=file.filename,
+                              mimetype=file.mimetype, data=file.data, room_id=room_id,
+                              in_reply_to=answered.event_id if answered else None,
+                              thread_root=answered.thread_root if answered else None)
 
     async def react(self, uow: UnitOfWork, room_id: str, event_id: str, emoji: str,
                     now: datetime, key: str | None = None) -> None:
@@ -82,7 +87,7 @@ class Outbox:
                    label: str = "") -> None:
         """A message of the bot's own (reminder, prompt, digest, notice): in a room, or in
         the direct chat with `user_id` (opened by the sender if there is none); each part
-        typeset and within the size of an event (`sendable`)."""
+        typeset and within the size of an event (`sendable`), then its files."""
         for i, part in enumerate(sendable(reply)):
             await self.owe(uow, Outgoing(
                 kind="message", room_id=room_id, user_id=user_id, body=part.plain,
@@ -90,6 +95,10 @@ class Outbox:
                 firing_id=firing_id, schedule_id=schedule_id, notify=notify,
                 prompt_project=prompt_project if i == 0 else None, label=label),
                 f"{key}:{i}", now)
+        for j, file in enumerate(reply.attachments):
+            await self.attach(uow, f"{key}:{j}", now, filename=file.filename,
+                              mimetype=file.mimetype, data=file.data, room_id=room_id,
+                              user_id=user_id)
 
     async def attach(self, uow: UnitOfWork, key: str, now: datetime, *, filename: str,
                      mimetype: str, data: str, room_id: str | None = None,
