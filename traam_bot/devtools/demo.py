@@ -145,19 +145,31 @@ class Demo:
         return None
 
     async def wait_dm(self, step: Step) -> None:
+        """The direct chat the bot opens for `who`: its messages, up to one showing
+        `what` when given (a file comes after the text that presents it)."""
         user = self.users[step.who]
+
+        def done(found: list[Event]) -> bool:
+            return bool(found) and (not step.what or any(step.what in _shown(e) for e in found))
+
+        found: list[Event] = []
         try:
             room = await user.wait_invite(REPLY_TIMEOUT)
             await user.join(room)
-            found = await user.wait_for(lambda e: e["room_id"] == room and _from_bot(e, self),
-                                        REPLY_TIMEOUT)
+            self.rooms[step.where] = room
+            for _ in range(REPLY_TIMEOUT):
+                found = await user.wait_for(
+                    lambda e: e["room_id"] == room and _from_bot(e, self), 1)
+                if done(found):
+                    break
         except TimeoutError:
-            found = []
+            pass
         header(f"Message direct ouvert par {BOT} pour {step.who}")
-        if not found:
+        if not done(found):
             self._missing()
         for event in found:
-            self.bot_says(_body(event))
+            self.seen.add(event["event_id"])
+            self.bot_says(_shown(event))
 
     async def wait_post(self, step: Step) -> str | None:
         """A message the bot posts on its own (reminder, prompt, digest)."""
@@ -216,7 +228,7 @@ class Demo:
             self.unexpected += 1
             note("(réponse inattendue :)")
         for event in user.replies(room, event_id):
-            self.bot_says(_body(event))
+            self.bot_says(_shown(event))
         for key in _reactions(user, room, event_id, self.sandbox.bot_id):
             note(f"({BOT} réagit {key})")
 
@@ -227,6 +239,16 @@ class Demo:
 
 def _body(event: Event) -> str:
     return str((event.get("content") or {}).get("body", ""))
+
+
+def _shown(event: Event) -> str:
+    """A message as the transcript shows it: its text, or a file's name and size."""
+    content = event.get("content") or {}
+    if content.get("msgtype") == "m.file":
+        info = content.get("info") or {}
+        return (f"📎 {content.get('filename') or _body(event)} "
+                f"({info.get('mimetype', '')}, {info.get('size', 0)} octets)")
+    return _body(event)
 
 
 def _from_bot(event: Event, demo: Demo) -> bool:

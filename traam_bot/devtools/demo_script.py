@@ -18,7 +18,8 @@ MENTION = "mentionner"       # `who` sends `what`, mentioning the bot
 REPLY_IN_THREAD = "fil"      # `who` answers in the thread of event `target`
 EDIT = "modifier"            # `who` edits event `target` into `what`
 REDACT = "supprimer"         # `who` deletes event `target`
-WAIT_DM = "attendre-dm"      # `who` waits for the bot to open a direct chat and speak
+WAIT_DM = "attendre-dm"      # `who` waits for the bot to open a direct chat `where` and
+                             # speak (up to a message showing `what`, when given)
 WAIT_POST = "attendre"       # `who` waits for a bot message containing `what` in `where`
 EXPORT = "export"            # print the year's bilan as `traam-bot export --format md` would
 
@@ -106,6 +107,14 @@ SCENARIO: tuple[Step, ...] = (
     Step(REFERENT, "dm-ref", "!digest maintenant"),
     Step(REFERENT, "dm-ref", "Digest TraAM", kind=WAIT_POST),
     Step(REFERENT, "dm-ref", "!digest abonner quotidien"),
+    # personal data: what is kept, a copy by direct message, then forgetting (confirmed)
+    Step(MEMBER, "nsi", "!confidentialite"),
+    Step(MEMBER, "nsi", "!mesdonnees"),
+    Step(MEMBER, "dm-membre", "mes-donnees-traam.json", kind=WAIT_DM),
+    Step(MEMBER, "dm-membre", "!oublier confirmer"),
+    Step(MEMBER, "dm-membre", "!oublier"),
+    Step(MEMBER, "dm-membre", "!oublier confirmer"),
+    Step(COORDINATOR, "nsi", "!bilan"),
     Step(COORDINATOR, "", kind=EXPORT),
 )
 
