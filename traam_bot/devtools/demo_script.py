@@ -67,6 +67,8 @@ SCENARIO: tuple[Step, ...] = (
     _dm("Qui est la référente TraAM ?"),
     _dm("C'est quoi les TraAM ?"),
     _dm("Quelle heure est-il ?"),
+    _dm("!confidentialite"),
+    _dm("Que faites-vous de mes données ?"),
     Step(COORDINATOR, "nsi", "TraAM NSI", kind=CREATE_ROOM, invite=(MEMBER, BOT)),
     Step(MEMBER, "nsi", kind=JOIN),
     Step(MEMBER, "nsi", "bonjour tout le monde", expect=False),
