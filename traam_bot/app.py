@@ -18,6 +18,7 @@ from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.config.holidays import programme_of
 from traam_bot.domain.export import ProjectRecord
+from traam_bot.domain.failures import failure_summary
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
 from traam_bot.domain.metrics import NO_METRICS, Metrics
@@ -307,8 +308,9 @@ async def _start_schedules(services: Services, units: UnitsOfWork, timers: ApsTi
         timers.start()
     except Interrupted:
         pass
-    except Exception:
-        log.exception("schedules could not start")
+    except Exception as exc:  # the message may quote a reminder's text: DEBUG only
+        log.error("schedules could not start\n%s", failure_summary(exc))
+        log.debug("schedules could not start", exc_info=True)
     if ready is not None:
         ready.set()
 

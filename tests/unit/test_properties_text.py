@@ -20,6 +20,7 @@ from traam_bot.domain.questions import (
     ABOUT,
     CONTACTS,
     GREETINGS,
+    PRIVACY,
     PROGRAMME,
     PROJECTS,
     THANKS,
@@ -83,7 +84,8 @@ def assert_french(message: str) -> None:
 @example(text="p\u200br\u200bo\u200bj\u200be\u200bt\u200bs")
 def test_classify_never_raises_and_answers_something_usable(text: str) -> None:
     intent = classify(text, INDEX, SEED_CONTACTS)
-    assert intent.kind in (PROJECTS, CONTACTS, ABOUT, PROGRAMME, GREETINGS, THANKS, UNKNOWN)
+    assert intent.kind in (PROJECTS, CONTACTS, ABOUT, PROGRAMME, PRIVACY, GREETINGS, THANKS,
+                           UNKNOWN)
     assert intent.kind == PROGRAMME or not intent.topic
     if intent.kind == PROGRAMME:
         assert intent.topic in (PILOT, FIGURES, EDUBASE, MAGISTERE, DISCIPLINES, ACADEMIES)

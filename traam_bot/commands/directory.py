@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from traam_bot.commands.privacy_notice import notice
 from traam_bot.commands.registry import Context, Refusal, Registry, UsageError, help_reply
 from traam_bot.domain.limits import (
     ECHO_CHARS,
@@ -14,7 +15,14 @@ from traam_bot.domain.limits import (
 )
 from traam_bot.domain.model import Contact, Project, Reply
 from traam_bot.domain.programme import missing_doc, programme_doc, regional_summary
-from traam_bot.domain.questions import GREETINGS, PROGRAMME, THANKS, classify, question_words
+from traam_bot.domain.questions import (
+    GREETINGS,
+    PRIVACY,
+    PROGRAMME,
+    THANKS,
+    classify,
+    question_words,
+)
 from traam_bot.domain.render import B, Code, Doc, I, text_reply
 from traam_bot.domain.resources import resources_section
 from traam_bot.domain.search import ProjectIndex, match_contacts
@@ -221,6 +229,8 @@ def answer_question(ctx: Context) -> Reply:
         return text_reply(GREETING_REPLY.format(prefix=ctx.prefix))
     if intent.kind == THANKS:
         return text_reply(THANKS_REPLY)
+    if intent.kind == PRIVACY:
+        return notice(ctx)
     if intent.kind == PROGRAMME:
         return programme_doc(intent.topic, index.projects, directory.contacts,
                              ctx.prefix).reply()

@@ -72,11 +72,11 @@ async def forget(ctx: Context) -> Reply:
 def register(registry: Registry) -> None:
     registry.command(
         "mesdonnees", aliases=("mydata",),
-        help="recevoir en message direct tout ce que le bot conserve à votre sujet "
+        help="vous envoie en message direct tout ce que le bot conserve à votre sujet "
              "(résumé et fichier JSON)",
         examples=("mesdonnees",))(mydata)
     registry.command(
         "oublier", aliases=("forget",), usage=f"[{CONFIRM_WORD}]",
-        help="effacer vos données (vos rappels et abonnements supprimés, vos points "
-             "d’étape anonymisés), après confirmation",
+        help="efface vos données, après confirmation : vos rappels, relances et abonnements "
+             "supprimés, vos points d’étape et ressources anonymisés",
         examples=("oublier", f"oublier {CONFIRM_WORD}"))(forget)

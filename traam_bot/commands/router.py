@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from traam_bot.commands import calendar, directory, privacy, resources, schedules, updates
+from traam_bot.commands import (
+    calendar,
+    directory,
+    privacy,
+    privacy_notice,
+    resources,
+    schedules,
+    updates,
+)
 from traam_bot.commands.registry import (
     Context,
     Registry,
@@ -26,6 +34,7 @@ def build_registry() -> Registry:
     resources.register(registry)
     schedules.register(registry)
     calendar.register(registry)
+    privacy_notice.register(registry)
     privacy.register(registry)
     return registry
 

@@ -68,6 +68,8 @@ SCENARIO: tuple[Step, ...] = (
     _dm("Qui est la référente TraAM ?"),
     _dm("C'est quoi les TraAM ?"),
     _dm("Quelle heure est-il ?"),
+    _dm("!confidentialite"),
+    _dm("Que faites-vous de mes données ?"),
     Step(COORDINATOR, "nsi", "TraAM NSI", kind=CREATE_ROOM, invite=(MEMBER, BOT)),
     Step(MEMBER, "nsi", kind=JOIN),
     Step(MEMBER, "nsi", "bonjour tout le monde", expect=False),
@@ -108,7 +110,6 @@ SCENARIO: tuple[Step, ...] = (
     Step(REFERENT, "dm-ref", "Digest TraAM", kind=WAIT_POST),
     Step(REFERENT, "dm-ref", "!digest abonner quotidien"),
     # personal data: what is kept, a copy by direct message, then forgetting (confirmed)
-    Step(MEMBER, "nsi", "!confidentialite"),
     Step(MEMBER, "nsi", "!mesdonnees"),
     Step(MEMBER, "dm-membre", "mes-donnees-traam.json", kind=WAIT_DM),
     Step(MEMBER, "dm-membre", "!oublier confirmer"),

@@ -29,7 +29,7 @@ SMS = {
     "besac": "besancon", "bfc": "bourgogne", "dij": "dijon", "nationalement": "national",
     "natio": "national",
     "mag": "magistere", "magister": "magistere", "magistaire": "magistere",
-    "edu": "edubase", "eduba": "edubase",
+    "edu": "edubase", "eduba": "edubase", "tps": "temps", "ke": "que",
 }
 
 # Everyday names of disciplines (applied before searching).
@@ -78,7 +78,28 @@ SMALL_TALK = GREETINGS | THANKS | frozenset(
     """ca comment tout monde beaucoup infiniment encore bien tres pour ta votre ton aide
     reponse reponses bot traam journee soiree bonne bonnes belle mille fois grand
     plein""".split())
-GREETING, THANKS_KIND = "greeting", "thanks"
+GREETING, THANKS_KIND, PRIVACY_KIND = "greeting", "thanks", "privacy"
+
+# Questions about personal data (answered by the !confidentialite notice): a word that says
+# it on its own (« RGPD », « vie privée »), or data or messages said of one's own or with
+# what is done to them (« mes données », « qui voit mes messages », « supprimer mes
+# infos »). « données » alone stays a search word: a project may be about data.
+PRIVACY_WORDS = frozenset(
+    """rgpd rgdp gdpr cnil dpo confidentialite confidentialites privee privees privacy
+    anonymat anonymiser anonymisation anonymise anonymises""".split())
+DATA_WORDS = frozenset("donnee donnees donees donee donnes".split())
+# said of one's own AND with what is done to them (« voir les informations du projet » is
+# no privacy question, « qui voit mes messages » is)
+MESSAGE_WORDS = frozenset(
+    """message messages msg msgs mess ecrits infos informations information data trace
+    traces""".split())
+OWN_WORDS = frozenset(
+    """mes mon ma nos notre moi perso persos personnel personnels personnelle
+    personnelles""".split())
+# what is done with them: kept, stored, erased, seen, shared…
+DATA_VERB_STEMS = ("gard", "conserv", "stock", "enregistr", "suppr", "effac", "collect",
+                   "utilis", "fai", "voi", "acce", "partag", "devien", "vont", "transmet",
+                   "oubli", "archiv", "detrui", "lisen", "lit", "lire")
 _YEAR_WORDS = frozenset({"annee", "annees"})
 
 
@@ -103,6 +124,18 @@ def small_talk(tokens: Sequence[str], stopwords: frozenset[str]) -> str | None:
     if any(w in GREETINGS for w in tokens):
         return GREETING
     return None
+
+
+def about_privacy(tokens: Sequence[str]) -> bool:
+    """Whether folded, SMS-normalised words ask about personal data."""
+    present = set(tokens)
+    if not present.isdisjoint(PRIVACY_WORDS) or {"vie", "prive"} <= present:
+        return True
+    own = not present.isdisjoint(OWN_WORDS)
+    verb = any(w.startswith(DATA_VERB_STEMS) for w in present)
+    if not present.isdisjoint(DATA_WORDS):
+        return own or verb
+    return not present.isdisjoint(MESSAGE_WORDS) and own and verb
 
 
 def known_elsewhere(word: str) -> str | None:

@@ -18,6 +18,8 @@ Decisions (kept deliberately simple and deterministic):
 - words are first normalised (domain.phrasing): SMS spellings (« kel », « cb »), everyday
   names (« maths », « doc », « français »); a message made only of greetings or thanks
   (and politeness) is `greeting` / `thanks`;
+- a question about personal data (« RGPD », « que faites-vous de mes données ? », « qui
+  voit mes messages ? ») is `privacy`, whatever else it names (domain.phrasing);
 - « combien », « nombre » set `count`; a question about the programme itself (who
   steers it, national figures, Édubase, M@gistère, which disciplines or académies) is
   `programme` with its `topic` (domain.programme), unless it names a contact;
@@ -32,7 +34,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from traam_bot.domain.model import Contact, Project
-from traam_bot.domain.phrasing import GREETING, THANKS_KIND, known_elsewhere, normalize_words
+from traam_bot.domain.phrasing import (
+    GREETING,
+    PRIVACY_KIND,
+    THANKS_KIND,
+    about_privacy,
+    known_elsewhere,
+    normalize_words,
+)
 from traam_bot.domain.phrasing import small_talk as _small_talk
 from traam_bot.domain.programme import topic_of
 from traam_bot.domain.search import ProjectIndex, match_contacts
@@ -40,12 +49,12 @@ from traam_bot.domain.text import fold, words
 from traam_bot.domain.vocabulary import STOPWORDS, normalize_filters, word_matches
 
 PROJECTS, CONTACTS, ABOUT, UNKNOWN = "projects", "contacts", "about", "unknown"
-PROGRAMME, GREETINGS, THANKS = "programme", GREETING, THANKS_KIND
+PROGRAMME, GREETINGS, THANKS, PRIVACY = "programme", GREETING, THANKS_KIND, PRIVACY_KIND
 
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    kind: str  # projects | contacts | about | programme | greeting | thanks | unknown
+    kind: str  # projects | contacts | about | programme | privacy | greeting | thanks | unknown
     filters: tuple[str, ...] = ()  # folded words for match_projects / match_contacts
     unmatched: tuple[str, ...] = ()  # content words that matched nothing known
     count: bool = False  # « combien de projets… »: answer with the number first
@@ -110,6 +119,8 @@ def classify(
     social = _small_talk(tokens, STOPWORDS)
     if social is not None:
         return Intent(social)
+    if about_privacy(tokens):  # before the rest: « mes données » is no project search
+        return Intent(PRIVACY)
     count = not _COUNT_CUES.isdisjoint(tokens)
     content = [w for w in tokens if w not in STOPWORDS and w not in _COUNT_CUES]
     if not content:

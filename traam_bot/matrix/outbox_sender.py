@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
+from traam_bot.domain.failures import failure_summary
 from traam_bot.domain.health import Health
 from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.outbox import OutboxItem
@@ -113,8 +114,9 @@ class OutboxSender:
             items = await self.patience.run(self.delivery.pending, "lecture de la file d’envoi")
         except Interrupted:
             return
-        except Exception:
-            log.exception("outbox could not be read; retrying later")
+        except Exception as exc:  # a row that fails to load may be quoted: DEBUG only
+            log.error("outbox could not be read; retrying later\n%s", failure_summary(exc))
+            log.debug("outbox could not be read", exc_info=True)
             return
         for item in items:
             self._enqueue(item)
@@ -136,8 +138,10 @@ class OutboxSender:
     def _worker_done(self, key: str, task: asyncio.Task[None]) -> None:
         if self._workers.get(key) is task:
             del self._workers[key]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("outbox worker for %s died", key, exc_info=task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None:  # its message may quote a row's text: DEBUG only
+            log.error("outbox worker for %s died\n%s", key, failure_summary(error))
+            log.debug("outbox worker for %s died", key, exc_info=error)
         if self._queues.get(key) and not self.stopping.is_set():
             self._workers[key] = asyncio.create_task(self._drain(key))  # rows came meanwhile
 
@@ -150,8 +154,10 @@ class OutboxSender:
                 wait = await self._one(item)
             except Interrupted:
                 return  # stopping: the row stays pending in the table
-            except Exception:
-                log.exception("outbox row %s: unexpected error; retrying", item.id)
+            except Exception as exc:  # the message may quote the row's text: DEBUG only
+                log.error("outbox row %s: unexpected error; retrying\n%s", item.id,
+                          failure_summary(exc))
+                log.debug("outbox row %s: unexpected error", item.id, exc_info=True)
                 wait = 0.0
             self._settle(item.id)
             if wait is None:

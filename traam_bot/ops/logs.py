@@ -3,7 +3,9 @@ text or as one JSON object per line (`format: json`) — every line the process 
 the bot's, the libraries' (nio, aiohttp, sqlalchemy, apscheduler) and the `warnings`
 module's. Secrets never reach it: the configured ones are masked wherever they appear,
 and so is whatever follows `password`, `access_token`, `recovery_key` or an
-`Authorization` header, at every level, DEBUG included."""
+`Authorization` header, at every level, DEBUG included. What people write stays out of it
+at INFO and above: the bot logs ids, never texts (tests/unit/test_logs_privacy.py), and
+the lines in which nio would quote an invalid event whole are cut to what failed."""
 
 from __future__ import annotations
 
@@ -24,6 +26,15 @@ NEVER_VERBOSE = ("peewee",)
 _KEYED = re.compile(
     r"""(?P<key>["']?(?:password|access_token|recovery_key|new_password)["']?\s*[:=]\s*)"""
     r"""(?P<value>"[^"]*"|'[^']*'|[^\s,&}'"]+)""", re.IGNORECASE)
+# nio's lines that quote an event, a response or a decrypted payload whole when it fails
+# validation (jsonschema's message shows the instance: a body, a display name…), by logger.
+NIO_QUOTING = {
+    "nio.events.misc": re.compile(r"^(Error validating event): "),
+    "nio.responses": re.compile(r"^(Error validating response): "),
+    "nio.crypto.log": re.compile(r"^(Error validating decrypted Olm event from \S+"
+                                 r"|Failed to parse Olm message payload): "),
+}
+HIDDEN = "détail masqué (il peut citer un message)"
 _AUTH = re.compile(r"(?P<key>Authorization['\"]?\s*[:=]\s*['\"]?(?:Bearer\s+)?)"
                    r"(?P<value>[^\s'\",}]+)", re.IGNORECASE)
 
@@ -43,6 +54,28 @@ class Masker:
 
 def _quoted(value: str) -> str:
     return f"{value[0]}{MASK}{value[0]}" if value[:1] in "\"'" and len(value) > 1 else MASK
+
+
+class QuotedContent(logging.Filter):
+    """Cuts a nio line that would quote what someone wrote to its first part."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        found = self.pattern.match(record.getMessage())
+        if found is not None:
+            record.msg, record.args = f"{found.group(1)}: {HIDDEN}", ()
+        return True
+
+
+def hide_quoted_content() -> None:
+    """Put the QuotedContent filters on nio's loggers (once, whatever the calls)."""
+    for name, pattern in NIO_QUOTING.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QuotedContent) for f in logger.filters):
+            logger.addFilter(QuotedContent(pattern))
 
 
 class TextFormatter(logging.Formatter):
@@ -99,4 +132,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *,
     for name in NEVER_VERBOSE:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     logging.captureWarnings(True)  # the `warnings` module's output, through the handler
+    hide_quoted_content()
     return handler

@@ -73,7 +73,9 @@ def make_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine
     path = sqlite_file(url)
     if path is not None:
         _private_sqlite(path)
-    engine = create_async_engine(url, pool_pre_ping=not sqlite)
+    # hide_parameters: a database error's message never carries the values bound to the
+    # statement (update texts, titles, names), so no log line can quote them
+    engine = create_async_engine(url, pool_pre_ping=not sqlite, hide_parameters=True)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from traam_bot.domain.failures import failure_summary
 from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database
 from traam_bot.store.directory_repo import DirectoryRepo
@@ -48,8 +49,9 @@ class UnitOfWork:
         for action in self._after_commit:
             try:
                 action()
-            except Exception:
-                log.exception("after-commit action failed")
+            except Exception as exc:  # the message may quote stored text: DEBUG only
+                log.error("after-commit action failed\n%s", failure_summary(exc))
+                log.debug("after-commit action failed", exc_info=True)
 
 
 class UnitsOfWork:
