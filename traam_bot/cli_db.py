@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
 
+from traam_bot.cli_french import say
 from traam_bot.config import load_settings
 from traam_bot.domain.text import plural
-from traam_bot.domain.typography import apostrophes
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -54,7 +53,3 @@ async def _copy(args: argparse.Namespace) -> int:
     say(f"Copie terminée : {plural(report.rows, 'ligne')} dans {plural(report.tables, 'table')}.")
     return EXIT_OK
 
-
-def say(text: str, file: TextIO | None = None) -> None:
-    """A message of these verbs, with the typographic apostrophe (as cli_french.say)."""
-    print(apostrophes(text), file=file or sys.stdout)

@@ -6,11 +6,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
 
+from traam_bot.cli_french import say
 from traam_bot.config import load_directory, load_settings
 from traam_bot.domain.text import plural
-from traam_bot.domain.typography import apostrophes
 from traam_bot.domain.years import YearError, parse_year, years_label
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -69,7 +68,3 @@ def _write_export(path: Path, data: str | bytes) -> None:
         # newline="" keeps the CSV's CRLF line ends as they are
         path.write_text(data, encoding="utf-8", newline="")
 
-
-def say(text: str, file: TextIO | None = None) -> None:
-    """A message of this verb, with the typographic apostrophe (as cli_french.say)."""
-    print(apostrophes(text), file=file or sys.stdout)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from traam_bot.domain.privacy import FORGOTTEN, TECHNICAL_DAYS
 from traam_bot.domain.render import B, Code, Doc
 from traam_bot.domain.text import plural
 
-TECHNICAL_DAYS = 30  # handled events (ledger) and sent messages (outbox) are kept this long
-ANONYMOUS_AUTHOR = "un membre de l’équipe"  # what an erased person's updates are signed
 GENERIC_CONTACT = ("Pour toute question sur vos données, adressez-vous à la coordination "
                    "TraAM de votre académie ou à la DRANE, qui transmettront au délégué à "
                    "la protection des données.")
@@ -57,7 +56,7 @@ def privacy_notice(contact: str | None, years: int, admins: Sequence[str],
     doc.item(Code(f"{prefix}mesdonnees"), " : recevoir en message direct une copie de tout "
              "ce qui vous concerne ;")
     doc.item(Code(f"{prefix}oublier"), " : effacer vos données (vos points et ressources "
-             f"restent dans le bilan du projet, attribués à « {ANONYMOUS_AUTHOR} ») ;")
+             f"restent dans le bilan du projet, attribués à « {FORGOTTEN} ») ;")
     doc.item("rectifier : modifiez votre message (un ", Code(f"{prefix}point"),
              " modifié est corrigé) ou supprimez-le (le point est effacé).")
     doc.para(contact_line(contact, admins))
