@@ -157,11 +157,10 @@ class Demo:
             room = await user.wait_invite(REPLY_TIMEOUT)
             await user.join(room)
             self.rooms[step.where] = room
-            for _ in range(REPLY_TIMEOUT):
+            deadline = time.monotonic() + REPLY_TIMEOUT
+            while not done(found) and time.monotonic() < deadline:
                 found = await user.wait_for(
                     lambda e: e["room_id"] == room and _from_bot(e, self), 1)
-                if done(found):
-                    break
         except TimeoutError:
             pass
         header(f"Message direct ouvert par {BOT} pour {step.who}")
