@@ -148,23 +148,20 @@ class Demo:
         """The direct chat the bot opens for `who`: its messages, up to one showing
         `what` when given (a file comes after the text that presents it)."""
         user = self.users[step.who]
-
-        def done(found: list[Event]) -> bool:
-            return bool(found) and (not step.what or any(step.what in _shown(e) for e in found))
-
         found: list[Event] = []
         try:
             room = await user.wait_invite(REPLY_TIMEOUT)
             await user.join(room)
             self.rooms[step.where] = room
-            deadline = time.monotonic() + REPLY_TIMEOUT
-            while not done(found) and time.monotonic() < deadline:
-                found = await user.wait_for(
-                    lambda e: e["room_id"] == room and _from_bot(e, self), 1)
+            if step.what:
+                await user.wait_for(lambda e: e["room_id"] == room and _from_bot(e, self)
+                                    and step.what in _shown(e), REPLY_TIMEOUT)
+            found = await user.wait_for(lambda e: e["room_id"] == room and _from_bot(e, self),
+                                        REPLY_TIMEOUT)
         except TimeoutError:
             pass
         header(f"Message direct ouvert par {BOT} pour {step.who}")
-        if not done(found):
+        if not found or not any(step.what in _shown(e) for e in found):
             self._missing()
         for event in found:
             self.seen.add(event["event_id"])

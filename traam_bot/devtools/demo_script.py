@@ -111,7 +111,7 @@ SCENARIO: tuple[Step, ...] = (
     Step(REFERENT, "dm-ref", "!digest abonner quotidien"),
     # personal data: what is kept, a copy by direct message, then forgetting (confirmed)
     Step(MEMBER, "nsi", "!mesdonnees"),
-    Step(MEMBER, "dm-membre", "mes-donnees-traam.json", kind=WAIT_DM),
+    Step(MEMBER, "dm-membre", "📎 mes-donnees-traam.json", kind=WAIT_DM),
     Step(MEMBER, "dm-membre", "!oublier confirmer"),
     Step(MEMBER, "dm-membre", "!oublier"),
     Step(MEMBER, "dm-membre", "!oublier confirmer"),
