@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,19 @@ class FakeRoom:
 
     async def can_notify_room(self, user_id: str) -> bool:
         return self.levels.get(user_id, 0) >= 50
+
+
+class Clock:
+    """A settable clock for the code under test: set `now`, or `advance(seconds)`."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 class RecordingTimers:

@@ -27,9 +27,11 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "bot.yaml"
+def write_config(folder: Path, directory: Path = REPO / "config" / "traam.yaml",
+                 extra: str = "") -> Path:
+    """A bot.yaml in `folder` with an unreachable homeserver and a SQLite database in
+    `folder`/data; `extra`: more top-level YAML lines."""
+    path = folder / "bot.yaml"
     path.write_text(
         "matrix:\n"
         f"  homeserver: http://127.0.0.1:{closed_port()}\n"
@@ -37,9 +39,14 @@ def config(tmp_path: Path) -> Path:
         "  password: un-vrai-secret\n"
         "database:\n"
         "  url: sqlite+aiosqlite:///data/traam.db\n"
-        f"directory: {REPO / 'config' / 'traam.yaml'}\n",
+        f"directory: {directory}\n" + extra,
         encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
 
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ")

@@ -6,29 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.store.test_privacy_repo import ALICE, ALICE_NAME, BOB, fill, traces
-from tests.unit.test_cli import assert_one_clean_line, closed_port, run
+from tests.unit.test_cli import assert_one_clean_line, run, write_config
 from traam_bot.domain.privacy import FORGOTTEN
 from traam_bot.store.database import Database
 from traam_bot.store.unit_of_work import UnitsOfWork
 
 
-def write_config(folder: Path) -> Path:
-    path = folder / "bot.yaml"
-    path.write_text(
-        "matrix:\n"
-        f"  homeserver: http://127.0.0.1:{closed_port()}\n"
-        '  user_id: "@traam-bot:localhost"\n'
-        "database:\n"
-        "  url: sqlite+aiosqlite:///traam.db\n"
-        f'referents: ["{ALICE}"]\n',
-        encoding="utf-8")
-    return path
-
-
 async def test_user_forget_erases_them_and_says_what_remains_to_do(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, extra=f'referents: ["{ALICE}"]\n')
     assert run("db", "upgrade", "--config", str(config)).returncode == 0
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'traam.db'}")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'traam.db'}")
     try:
         await fill(db)
         done = run("user", "forget", "--config", str(config), ALICE, cwd=tmp_path)
@@ -57,7 +44,7 @@ async def test_user_forget_erases_them_and_says_what_remains_to_do(tmp_path: Pat
 
 
 def test_user_forget_refuses_what_is_not_a_matrix_id(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, extra=f'referents: ["{ALICE}"]\n')
     result = run("user", "forget", "--config", str(config), "alice", cwd=tmp_path)
     assert result.returncode == 2
     assert_one_clean_line(result, "identifiant Matrix invalide « alice » (attendu : @nom:serveur)")

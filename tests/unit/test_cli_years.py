@@ -8,7 +8,7 @@ import csv
 import io
 from pathlib import Path
 
-from tests.unit.test_cli import assert_one_clean_line, closed_port, run
+from tests.unit.test_cli import assert_one_clean_line, run, write_config
 
 OLD_YEAR = """\
 region: Bourgogne-Franche-Comté
@@ -39,20 +39,6 @@ projects:
     theme: "Les intelligences artificielles en lettres"
     year: "2025/2026"
 """
-
-
-def write_config(folder: Path, directory: Path) -> Path:
-    path = folder / "bot.yaml"
-    path.write_text(
-        "matrix:\n"
-        f"  homeserver: http://127.0.0.1:{closed_port()}\n"
-        '  user_id: "@traam-bot:localhost"\n'
-        "  password: un-vrai-secret\n"
-        "database:\n"
-        "  url: sqlite+aiosqlite:///data/traam.db\n"
-        f"directory: {directory}\n",
-        encoding="utf-8")
-    return path
 
 
 def test_a_new_year_keeps_the_previous_one_and_each_is_exported(tmp_path: Path) -> None:

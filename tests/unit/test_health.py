@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 import yaml
 
+from tests.unit.harness import Clock
 from traam_bot.config import ConfigError, HttpSettings, parse_settings
 from traam_bot.domain.health import Health, format_duration
 from traam_bot.ops.http import HttpListener, ListenError
@@ -19,20 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 START = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.mark.parametrize(("seconds", "said"), [

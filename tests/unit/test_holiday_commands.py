@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit import harness
-from tests.unit.harness import ALICE, COORD, REFERENT, Bot, FakeRoom, make_bot, text
+from tests.unit.harness import ALICE, COORD, REFERENT, Bot, Clock, FakeRoom, make_bot, text
 from traam_bot.domain.records import Schedule
 
 TZ = ZoneInfo("Europe/Paris")
@@ -21,12 +21,6 @@ DM = FakeRoom(room_id="!dm:localhost", is_direct=True, members={ALICE: "Alice"})
 FRIDAY_19_DEC_2025 = datetime(2025, 12, 19, 18, 0, tzinfo=TZ)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

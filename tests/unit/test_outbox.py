@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.harness import NOW, Bot, make_bot
+from tests.unit.harness import NOW, Bot, Clock, make_bot
 from traam_bot.domain.model import Incoming, Reply
 from traam_bot.domain.outbox import EXPIRED, FAILED, PENDING, SENT, Outgoing
 from traam_bot.domain.records import PAUSED
@@ -28,12 +28,6 @@ ROOM, OTHER = "!equipe:localhost", "!autre:localhost"
 CREATOR = "@coordinatrice:localhost"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class FakeTransport:
@@ -78,7 +72,7 @@ class FakeTransport:
 
 @pytest.fixture
 async def bot(tmp_path: Path, template: Path) -> AsyncIterator[Bot]:
-    async with make_bot(tmp_path, template, clock=Clock()) as bot:
+    async with make_bot(tmp_path, template, clock=Clock(NOW)) as bot:
         yield bot
 
 

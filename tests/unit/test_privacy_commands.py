@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, Bot, FakeRoom, make_bot
+from tests.unit.harness import ALICE, NOW, Bot, Clock, FakeRoom, make_bot
 from traam_bot.domain.model import Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.privacy import FORGOTTEN
@@ -27,17 +27,11 @@ DM = FakeRoom(room_id="!dm-alice:localhost", is_direct=True,
 FICHE = "https://exemple.fr/fiche-seance-1"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

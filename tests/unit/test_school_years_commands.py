@@ -13,7 +13,7 @@ import pytest
 
 from tests.unit import harness
 from tests.unit.conftest import SEED_IDS
-from tests.unit.harness import ALICE, NOW, REPO, Bot, FakeRoom, make_bot, text
+from tests.unit.harness import ALICE, NOW, REPO, Bot, Clock, FakeRoom, make_bot, text
 from traam_bot.config import load_directory
 from traam_bot.config.directory import parse_directory
 from traam_bot.domain.model import Reply
@@ -35,17 +35,11 @@ OLD_DIRECTORY = replace(parse_directory({
 }), contacts=SEED.contacts)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
