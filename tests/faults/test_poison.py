@@ -82,4 +82,8 @@ async def test_a_poison_event_is_apologised_for_once_and_the_next_ones_flow(
     assert not owed_problems(owed, stored_counts(sandbox, tag), [before, after]), owed
     errors = [ln for ln in child.log().splitlines() if poison in ln and " ERROR " in ln]
     assert len(errors) == 1, f"error lines naming {poison}: {errors}"
-    assert "RuntimeError: poison" in child.log(), "the traceback is in the log"
+    # the traceback is in the log, frames and type; its message, which may quote what
+    # someone wrote (here the poison's text), only at DEBUG
+    assert "RuntimeError (message masqué)" in child.log(), "the traceback is in the log"
+    assert 'poison_launcher.py", line' in child.log()
+    assert "RuntimeError: poison" not in child.log() and POISON not in child.log()
