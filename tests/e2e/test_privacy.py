@@ -1,6 +1,7 @@
 """Personal data on a real Synapse: `!mesdonnees` arrives by direct message with its JSON
-file (in the clear in the chat the bot opens, encrypted in an encrypted one), and
-`!oublier`, once confirmed, leaves no trace of the person in the bot's database."""
+file, encrypted (the direct chat the bot opens is encrypted from its first event, and the
+invitee can read what was sent before they joined), and `!oublier`, once confirmed, leaves
+no trace of the person in the bot's database."""
 
 from __future__ import annotations
 
@@ -65,14 +66,15 @@ async def test_mydata_by_direct_message_then_forget(sandbox: Sandbox, coord: Use
     summary = await equipe.wait_for(
         lambda e: e["room_id"] == dm and e.get("sender") == sandbox.bot_id
         and "Voici tout ce que je conserve" in body(e), timeout=60)
+    assert summary[0]["decrypted"] is True  # sent before she joined, readable all the same
     assert typeset("séance « données personnelles »") in body(summary[0])
-    in_clear = await file_in(equipe, dm, sandbox.bot_id)
-    assert "url" in in_clear["content"]  # the chat the bot opened is not encrypted
-    check_export(await read_file(equipe, in_clear), equipe, (coord.user_id,))
+    opened = await file_in(equipe, dm, sandbox.bot_id)
+    assert opened["decrypted"] is True and "url" not in opened["content"]
+    check_export(await read_file(equipe, opened), equipe, (coord.user_id,))
     assert not [e for e in equipe.events.get(team, []) if e.get("sender") == sandbox.bot_id
                 and (e.get("content") or {}).get("msgtype") == "m.file"]
 
-    # asked in an encrypted direct chat: the answer there, the file encrypted
+    # asked in a direct chat of hers: the answer there, the file encrypted
     secret = await room_with_bot(equipe, sandbox.bot_id, direct=True, encrypted=True)
     answer = await ask(equipe, secret, "!mydata")
     assert answer["decrypted"] is True and "Points d’étape (1)" in body(answer)

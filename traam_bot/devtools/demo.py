@@ -160,7 +160,7 @@ class Demo:
                                         REPLY_TIMEOUT)
         except TimeoutError:
             pass
-        header(f"Message direct ouvert par {BOT} pour {step.who}")
+        header(f"Message direct ouvert par {BOT} pour {step.who} (chiffré de bout en bout)")
         if not found or not any(step.what in _shown(e) for e in found):
             self._missing()
         for event in found:
