@@ -17,7 +17,6 @@ from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.config.holidays import programme_of
-from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.failures import failure_summary
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
@@ -38,7 +37,6 @@ from traam_bot.services.container import Services
 from traam_bot.services.delivery import Delivery
 from traam_bot.services.digests import DigestComposer, DigestService
 from traam_bot.services.directory import DirectoryService
-from traam_bot.services.export import collect, known_years
 from traam_bot.services.instance import SingleInstance, lock_patience
 from traam_bot.services.outbox import Outbox
 from traam_bot.services.privacy import PrivacyService
@@ -105,29 +103,6 @@ async def prepare_database(settings: Settings) -> tuple[Database, ImportReport]:
         log.info("directory imported: %d added, %d updated, %d archived",
                  len(report.added), len(report.updated), len(report.archived))
     return db, report
-
-
-async def export_records(settings: Settings, year: str) -> list[ProjectRecord]:
-    """The year's projects and updates, for `traam-bot export`."""
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        async with UnitsOfWork(db)() as uow:
-            return await collect(uow, year, settings.tz)
-    finally:
-        await db.close()
-
-
-async def export_years(settings: Settings,
-                       clock: Callable[[], datetime] = utcnow) -> tuple[str | None, list[str]]:
-    """(the current school year, every year stored): the export's default year."""
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        async with UnitsOfWork(db)() as uow:
-            return await known_years(uow, clock().astimezone(settings.tz).date())
-    finally:
-        await db.close()
 
 
 async def check_config(settings: Settings) -> list[tuple[bool, str]]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from traam_bot.cli_french import say
-from traam_bot.config import load_directory, load_settings
+from traam_bot.config import Settings, load_directory, load_settings
+from traam_bot.domain.export import ProjectRecord
 from traam_bot.domain.text import plural
 from traam_bot.domain.years import YearError, parse_year, years_label
 
@@ -16,7 +18,6 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 async def export_command(args: argparse.Namespace) -> int:
-    from traam_bot.app import export_records, export_years
     from traam_bot.domain.export import render_markdown
     from traam_bot.domain.export_tables import render_csv
 
@@ -31,9 +32,7 @@ async def export_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     settings = load_settings(args.config, secret=False)
     directory = load_directory(settings.directory)
-    current, known = await export_years(settings)
-    year = asked or current or directory.year
-    records = await export_records(settings, year)
+    records, year, known = await _records(settings, asked, directory.year)
     if not records:
         say(f"traam-bot : aucun projet pour l’année {year} (années connues : "
             f"{years_label(known)})", file=sys.stderr)
@@ -59,6 +58,20 @@ async def export_command(args: argparse.Namespace) -> int:
         assert isinstance(data, str)
         sys.stdout.write(data)
     return EXIT_OK
+
+
+async def _records(settings: Settings, asked: str | None,
+                   default: str) -> tuple[list[ProjectRecord], str, list[str]]:
+    """The asked year's projects with their updates and resources (by default the current
+    school year, else the directory's), the year, and every year stored."""
+    from traam_bot.services.export import collect, known_years
+    from traam_bot.store.unit_of_work import one_unit
+
+    today = datetime.now(UTC).astimezone(settings.tz).date()
+    async with one_unit(settings.database.url) as uow:
+        current, known = await known_years(uow, today)
+        year = asked or current or default
+        return await collect(uow, year, settings.tz), year, known
 
 
 def _write_export(path: Path, data: str | bytes) -> None:

@@ -56,8 +56,7 @@ def describe(user: str, erasure: Erasure) -> str:
 
 async def user_command(args: argparse.Namespace) -> int:
     from traam_bot.services.privacy import PrivacyService, no_timers
-    from traam_bot.store.database import Database, upgrade
-    from traam_bot.store.unit_of_work import UnitsOfWork
+    from traam_bot.store.unit_of_work import one_unit
 
     try:
         user = check_user_id(args.user_id)
@@ -65,14 +64,9 @@ async def user_command(args: argparse.Namespace) -> int:
         say(f"traam-bot : {err}", file=sys.stderr)
         return EXIT_USAGE
     settings = load_settings(args.config, secret=False)
-    await upgrade(settings.database.url)
-    db = Database(settings.database.url)
-    try:
-        async with UnitsOfWork(db)() as uow:
-            erasure = await PrivacyService(settings.retention.years, no_timers).forget(
-                uow, user, args.names)
-    finally:
-        await db.close()
+    async with one_unit(settings.database.url) as uow:
+        erasure = await PrivacyService(settings.retention.years, no_timers).forget(
+            uow, user, args.names)
     say(describe(user, erasure))
     roles = [role for role, ids in (("admins", settings.admins),
                                     ("referents", settings.referents)) if user in ids]

@@ -186,13 +186,15 @@ class Demo:
         return None
 
     async def export(self, step: Step) -> None:
-        from traam_bot.app import export_records
         from traam_bot.config import load_directory
         from traam_bot.domain.export import render_markdown
+        from traam_bot.services.export import collect
+        from traam_bot.store.unit_of_work import one_unit
 
         settings = self.sandbox.settings
         directory = load_directory(settings.directory)
-        records = await export_records(settings, directory.year)
+        async with one_unit(settings.database.url) as uow:
+            records = await collect(uow, directory.year, settings.tz)
         header("Export du bilan : traam-bot export --format md (extrait)")
         text = render_markdown(directory.region, directory.year, records, settings.tz)
         start = text.index("## NSI")

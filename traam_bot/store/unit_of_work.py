@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from traam_bot.domain.failures import failure_summary
 from traam_bot.services.units import StoreUnavailable
-from traam_bot.store.database import Database
+from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo
 from traam_bot.store.errors import is_unavailable, unavailable
 from traam_bot.store.outbox_repo import OutboxRepo
@@ -77,4 +77,17 @@ class UnitsOfWork:
         uow._committed()
 
 
-__all__ = ["StoreUnavailable", "UnitOfWork", "UnitsOfWork"]
+@asynccontextmanager
+async def one_unit(url: str) -> AsyncIterator[UnitOfWork]:
+    """A command-line verb's single unit of work: the database migrated, opened for it,
+    committed at the end, closed."""
+    await upgrade(url)
+    db = Database(url)
+    try:
+        async with UnitsOfWork(db)() as uow:
+            yield uow
+    finally:
+        await db.close()
+
+
+__all__ = ["StoreUnavailable", "UnitOfWork", "UnitsOfWork", "one_unit"]
