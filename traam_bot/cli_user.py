@@ -73,7 +73,7 @@ async def user_command(args: argparse.Namespace) -> int:
     if roles:
         say(f"Attention : {user} figure encore dans {' et '.join(roles)} de la configuration "
             f"({args.config}) ; retirez cet identifiant de la liste, sinon un référent "
-            "recevra de nouveau le résumé au prochain démarrage.")
+            "recevra de nouveau le digest au prochain démarrage.")
     if erasure.contacts:
         say(f"Attention : l’annuaire ({settings.directory}) donne {user} comme matrix_id d’un "
             "contact ; retirez-le du fichier, sinon le prochain import le remettra.")

@@ -29,12 +29,12 @@ async def test_user_forget_erases_them_and_says_what_remains_to_do(tmp_path: Pat
     assert done.stdout.splitlines() == [
         f"Données de {ALICE} effacées :",
         f"- attribués désormais à « {FORGOTTEN} » : 1 point d’étape et 1 ressource ;",
-        "- supprimés : 1 rappel, 1 relance et 1 abonnement au résumé ;",
+        "- supprimés : 1 rappel, 1 relance et 1 abonnement au digest ;",
         "- 1 liaison de salon anonymisée ;",
         "- 5 autres lignes effacées ou caviardées (messages du bot, mentions dans d’autres "
         "textes).",
         f"Attention : {ALICE} figure encore dans referents de la configuration ({config}) ; "
-        "retirez cet identifiant de la liste, sinon un référent recevra de nouveau le résumé "
+        "retirez cet identifiant de la liste, sinon un référent recevra de nouveau le digest "
         "au prochain démarrage."]
     again = run("user", "forget", "--config", str(config), BOB, "--nom", "Bob Durand",
                 cwd=tmp_path)

@@ -79,7 +79,7 @@ async def test_mydata_goes_to_the_direct_chat_exact_and_only_theirs(bot: Bot) ->
     assert all(o.room_id is None for o in to_her)  # nothing of it in the team room
     summary, attachment = to_her
     for fragment in ("Points d’étape (1)", "séance 1 avec la classe", "Fiche séance 1",
-                     "Réunion d’équipe", "Abonnements au résumé (1)", "« Alice Martin »"):
+                     "Réunion d’équipe", "Abonnements au digest (1)", "« Alice Martin »"):
         assert typeset(fragment) in summary.body
     assert (attachment.filename, attachment.mimetype) == ("mes-donnees-traam.json",
                                                           "application/json")
@@ -113,7 +113,7 @@ def expected_export() -> dict[str, Any]:
             "salon": TEAM.room_id, "message": "", "quand": "chaque vendredi à 16h00",
             "statut": "active", "prochain_envoi": "2025-12-05T16:00:00+01:00",
             "dernier_envoi": None, "cree_le": created}],
-        "abonnements_resume": [{
+        "abonnements_digest": [{
             "salon": None, "message": "hebdo", "quand": "chaque lundi à 8h00",
             "statut": "active", "prochain_envoi": "2025-12-08T08:00:00+01:00",
             "dernier_envoi": None, "cree_le": created}],
@@ -168,7 +168,7 @@ async def test_asking_erases_nothing_and_states_the_word(bot: Bot) -> None:
     await populate(bot)
     asked = await send(bot, "!oublier")
     [question] = await answers(bot, asked)
-    for fragment in ("supprimés : 1 rappel, 1 relance et 1 abonnement au résumé",
+    for fragment in ("supprimés : 1 rappel, 1 relance et 1 abonnement au digest",
                      f"attribués à « {FORGOTTEN} » : 1 point d’étape et 1 ressource",
                      "Pour confirmer, envoyez !oublier confirmer dans les 15 minutes",
                      "Sans confirmation, rien n’est effacé"):
@@ -207,7 +207,7 @@ async def test_confirmed_forgetting_anonymises_and_stops_timers(bot: Bot) -> Non
     done = await send(bot, "!oublier confirmer", room=DM)
     [answer] = await answers(bot, done)
     assert typeset("C’est fait : vos données sont effacées.") in answer
-    assert typeset("supprimés : 1 rappel, 1 relance et 1 abonnement au résumé") in answer
+    assert typeset("supprimés : 1 rappel, 1 relance et 1 abonnement au digest") in answer
     assert typeset("configuration du bot (référents)") in answer  # listed in bot.yaml
     assert await stored(bot) == {"mine": (0, 0, 0), "authors": [FORGOTTEN, "Bob Durand"]}
     assert all(bot.timers.armed[i] is None for i in mine)  # nothing left to fire

@@ -22,7 +22,7 @@ CONFIRM_WORD = "confirmer"  # `!oublier confirmer`: the explicit word, written i
 CONFIRM_MINUTES = 15
 TECHNICAL_DAYS = 30  # handled-event ledger and messages already sent
 MIN_NAME = 3  # shorter display names are not searched for in others' texts (too common)
-KIND_KEYS = {"reminder": "rappels", "prompt": "relances", "digest": "abonnements_resume"}
+KIND_KEYS = {"reminder": "rappels", "prompt": "relances", "digest": "abonnements_digest"}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from traam_bot.domain.text import format_date, plural
 EXPORT_FILENAME = "mes-donnees-traam.json"
 EXPORT_MIMETYPE = "application/json"
 KIND_TITLES = {"reminder": "Rappels créés", "prompt": "Relances créées",
-               "digest": "Abonnements au résumé"}
+               "digest": "Abonnements au digest"}
 STATUS_LABELS = {"active": "actif", "paused": "en pause (salon perdu)", "done": "envoyé",
                  "missed": "manqué", "cancelled": "annulé"}
 
@@ -30,7 +30,7 @@ STATUS_LABELS = {"active": "actif", "paused": "en pause (salon perdu)", "done": 
 def _schedule_line(s: Schedule, tz: ZoneInfo) -> str:
     status = STATUS_LABELS.get(s.status, s.status)
     if s.kind == "digest":
-        return f"résumé {s.message or 'hebdo'}, {s.trigger.describe(tz)} ({status})"
+        return f"digest {s.message or 'hebdo'}, {s.trigger.describe(tz)} ({status})"
     text = f" : « {s.message} »" if s.message else ""
     return f"{s.trigger.describe(tz)}{text} ({status})"
 
@@ -96,7 +96,7 @@ def counts_phrase(*pairs: tuple[int, str, str]) -> str:
 
 def deleted_phrase(reminders: int, prompts: int, digests: int) -> str:
     return counts_phrase((reminders, "rappel", "rappels"), (prompts, "relance", "relances"),
-                         (digests, "abonnement au résumé", "abonnements au résumé"))
+                         (digests, "abonnement au digest", "abonnements au digest"))
 
 
 def kept_phrase(updates: int, resources: int) -> str:
