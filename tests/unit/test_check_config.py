@@ -12,6 +12,7 @@ import pytest
 import yaml
 from aiohttp import web
 
+from tests.local_http import serving
 from traam_bot.cli import EXIT_FAIL, EXIT_OK, _check_config, build_parser
 
 
@@ -58,15 +59,9 @@ async def homeserver() -> AsyncIterator[str]:
     app.router.add_get("/_matrix/client/versions", versions)
     app.router.add_post("/_matrix/client/v3/login", login)
     app.router.add_post("/_matrix/client/v3/logout", logout)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        assert logouts == ["Bearer tok"] * len(logouts)
+    async with serving(app) as url:
+        yield url
+    assert logouts == ["Bearer tok"] * len(logouts)
 
 
 async def test_unreachable_homeserver_and_bad_database(

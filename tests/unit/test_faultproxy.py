@@ -19,6 +19,7 @@ from aiohttp import (
 from yarl import URL
 
 from tests.faultproxy import FaultProxy, path_kind
+from tests.local_http import serving
 
 SYNC = "/_matrix/client/v3/sync"
 SEND = "/_matrix/client/v3/rooms/%21room%3Alocalhost/send/m.room.message/txn-1"
@@ -70,16 +71,12 @@ async def upstream() -> AsyncIterator[Upstream]:
     app.router.add_put(URL(LIMITED, encoded=True).path, limited)  # routes match decoded
     app.router.add_get("/stream", stream)
     app.router.add_route("*", "/{tail:.*}", echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        await runner.cleanup()
+    async with serving(app) as url:
+        state.url = url
+        try:
+            yield state
+        finally:
+            state.release.set()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.local_http import serving
 from traam_bot.config import ConfigError, parse_settings
 from traam_bot.matrix.session import MatrixStartError, open_session
 from traam_bot.ops.logs import Masker, configure_logging
@@ -105,16 +106,8 @@ async def refusing_server() -> AsyncIterator[str]:
     app.router.add_get("/_matrix/client/versions", versions)
     app.router.add_post("/_matrix/client/v3/login", refuse)
     app.router.add_get("/_matrix/client/v3/account/whoami", unknown)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 async def test_no_secret_in_the_log_at_debug(stream: io.StringIO, tmp_path: Path,

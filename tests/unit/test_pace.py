@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from nio import AsyncClient, AsyncClientConfig
 
+from tests.local_http import serving
 from traam_bot.matrix import pace as pace_module
 from traam_bot.matrix.pace import Pace, surface_rate_limits
 from traam_bot.matrix.send import Sender
@@ -34,14 +35,8 @@ async def homeserver() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_put("/_matrix/client/v3/rooms/{room}/send/{type}/{txn}", send)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", seen
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, seen
 
 
 async def test_a_room_sends_429_comes_back_with_the_wait_asked(

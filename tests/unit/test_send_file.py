@@ -16,6 +16,7 @@ from aiohttp import web
 from nio import AsyncClient, AsyncClientConfig, MatrixRoom, UploadError
 from nio.crypto.attachments import decrypt_attachment
 
+from tests.local_http import serving
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.matrix.pace import RateLimited, _raise_rate_limited, surface_rate_limits
 from traam_bot.matrix.send import Outcome, Sender, content_of, file_content
@@ -137,15 +138,9 @@ async def homeserver() -> AsyncIterator[Homeserver]:
     app = web.Application()
     app.router.add_post("/_matrix/media/v3/upload", upload)
     app.router.add_put("/_matrix/client/v3/rooms/{room}/send/{type}/{txn}", send)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    hs.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(app) as url:
+        hs.url = url
         yield hs
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
