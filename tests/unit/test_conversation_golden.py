@@ -107,6 +107,17 @@ SCRIPT: tuple[tuple[FakeRoom, str, str], ...] = (
     (DM_REF, REFERENT, "!digest désabonner"),
     (DM_REF, REFERENT, "!digest maintenant"),
     (DM_BOB, BOB, "!digest abonner"),
+    (DM_BOB, BOB, "!confidentialite"),
+    (DM_BOB, BOB, "que faites-vous de mes données ?"),
+    (TEAM, BOB, "!mesdonnees"),
+    (DM_BOB, BOB, "!mesdonnees"),
+    (DM_BOB, BOB, "!oublier confirmer"),
+    (DM_BOB, BOB, "!oublier"),
+    (DM_BOB, BOB, "!oublier oui"),
+    (DM_BOB, BOB, "!oublier confirmer"),
+    (TEAM, ALICE, "!bilan"),
+    (DM_COORD, COORD, "!oublier"),
+    (DM_COORD, COORD, "!oublier confirmer"),
 )
 
 
@@ -118,6 +129,9 @@ def render(reply: Reply | None) -> list[str]:
         lines.append(f"  message {i} :")
         lines += ["    " + line for line in message.plain.split("\n")]
         lines.append("    html : " + message.html)
+    for file in reply.attachments:  # sent after the messages, read whole too
+        lines.append(f"  fichier : {file.filename} ({file.mimetype})")
+        lines += ["    " + line for line in file.data.rstrip("\n").split("\n")]
     return lines
 
 

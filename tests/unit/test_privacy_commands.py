@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.harness import ALICE, NOW, Bot, Clock, FakeRoom, make_bot
-from traam_bot.domain.model import Incoming
+from tests.unit.harness import ALICE, NOW, REPO, Bot, Clock, FakeRoom, make_bot
+from traam_bot.config import load_directory
+from traam_bot.domain.model import Edit, Incoming
 from traam_bot.domain.outbox import Outgoing
 from traam_bot.domain.privacy import FORGOTTEN
 from traam_bot.domain.typography import typeset
@@ -224,3 +226,40 @@ async def test_help_lists_the_personal_data_commands(bot: Bot) -> None:
     asked = await send(bot, "!aide", room=DM)
     help_text = "\n".join(await answers(bot, asked))
     assert "!mesdonnees" in help_text and "!oublier [confirmer]" in help_text
+
+
+async def test_the_export_follows_edits_renames_and_the_directory(bot: Bot,
+                                                                 clock: Clock) -> None:
+    await populate(bot)
+    seed = load_directory(REPO / "config" / "traam.yaml")
+    contacts = (replace(seed.contacts[0], matrix_id=ALICE), *seed.contacts[1:])
+    async with bot.units() as uow:
+        await bot.services.directory.import_directory(uow, replace(seed, contacts=contacts))
+    clock.now = NOW + timedelta(hours=2)
+    await bot.dispatcher.on_event(Edit(room_id=TEAM.room_id, event_id="$edit", sender=ALICE,
+                                       target="$p1", body="!point Fait : séances 1 et 2",
+                                       timestamp=clock.now), TEAM)
+    renamed = replace(TEAM, members={**TEAM.members, ALICE: "Alice M."})
+    await send(bot, "!mesdonnees", room=renamed)
+    [summary, attachment] = [o for o in await bot.owed() if o.user_id == ALICE]
+    assert summary.msgtype == "m.notice"  # the bot's answer, as every answer
+    data = json.loads(attachment.data)
+    assert data["noms_affiches"] == ["Alice M.", "Alice Martin"]  # now, then as stored
+    [point] = data["points_d_etape"]
+    assert (point["texte"], point["modifie_le"]) == ("Fait : séances 1 et 2",
+                                                     "2025-12-01T12:00:00+01:00")
+    contact = seed.contacts[0]
+    assert data["annuaire"] == [{"nom": contact.name, "role": contact.role,
+                                 "courriel": contact.email, "identifiant_matrix": ALICE}]
+    assert "\n  \"identifiant_matrix\": " in attachment.data  # indented, for people too
+    assert "é" in attachment.data and "\\u00e9" not in attachment.data  # accents as such
+
+    await send(bot, "!point Fait : réunion avec Alice M.", sender=BOB)  # her name of now
+    await send(bot, "!oublier", room=renamed)
+    done = await send(bot, "!oublier confirmer", room=renamed)
+    [answer] = await answers(bot, done)
+    assert typeset("configuration du bot (référents, annuaire des contacts)") in answer
+    async with bot.units() as uow:
+        assert await uow.privacy.contacts_of(ALICE) == []
+        texts = [u.text for u in await uow.updates.list([NSI])]
+    assert texts[-1] == f"Fait : réunion avec {FORGOTTEN}"

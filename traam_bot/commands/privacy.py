@@ -66,7 +66,9 @@ async def forget(ctx: Context) -> Reply:
     erasure = await services.privacy.confirm_forget(ctx.uow, ctx.sender, _names(ctx), ctx.now)
     if erasure is None:
         return nothing_to_confirm(ctx.prefix)
-    return forgotten(erasure, configured_as(ctx))
+    # the directory file brings a contact's Matrix id back at its next import
+    listed = ("annuaire des contacts",) if erasure.contacts else ()
+    return forgotten(erasure, (*configured_as(ctx), *listed))
 
 
 def register(registry: Registry) -> None:

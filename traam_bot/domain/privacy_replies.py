@@ -134,7 +134,7 @@ def forgotten(erasure: Erasure, configured_as: tuple[str, ...]) -> Reply:
     doc.item("votre identifiant et votre nom d’affichage ne figurent plus dans mes données.")
     if configured_as:
         doc.para(f"Vous figurez encore dans la configuration du bot ({', '.join(configured_as)}) "
-                 "; seul un administrateur peut vous en retirer.")
+                 "; c’est à son exploitant de vous en retirer.")
     return doc.reply(reaction="✅")
 
 
