@@ -263,3 +263,16 @@ async def test_the_export_follows_edits_renames_and_the_directory(bot: Bot,
         assert await uow.privacy.contacts_of(ALICE) == []
         texts = [u.text for u in await uow.updates.list([NSI])]
     assert texts[-1] == f"Fait : réunion avec {FORGOTTEN}"
+
+
+async def test_the_daily_purge_removes_what_is_older_than_the_retention(bot: Bot) -> None:
+    await populate(bot)  # at NOW: two points, one resource, and their ledger marks
+    privacy = bot.services.privacy
+    async with bot.units() as uow:
+        early = await privacy.purge(uow, NOW.replace(year=NOW.year + 3) - timedelta(seconds=1))
+    assert (early.updates, early.resources, early.ledger) == (0, 0, 6)  # only the ledger
+    async with bot.units() as uow:
+        late = await privacy.purge(uow, NOW.replace(year=NOW.year + 3) + timedelta(seconds=1))
+        left = await uow.updates.list([NSI])
+    assert (late.updates, late.resources, late.total) == (2, 1, late.messages + 3)
+    assert left == []

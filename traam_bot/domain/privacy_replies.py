@@ -23,8 +23,8 @@ EXPORT_FILENAME = "mes-donnees-traam.json"
 EXPORT_MIMETYPE = "application/json"
 KIND_TITLES = {"reminder": "Rappels créés", "prompt": "Relances créées",
                "digest": "Abonnements au digest"}
-STATUS_LABELS = {"active": "actif", "paused": "en pause (salon perdu)", "done": "envoyé",
-                 "missed": "manqué", "cancelled": "annulé"}
+STATUS_LABELS = {"active": "actif", "paused": "en pause : le bot a perdu le salon",
+                 "done": "envoyé", "missed": "manqué", "cancelled": "annulé"}
 
 
 def _schedule_line(s: Schedule, tz: ZoneInfo) -> str:
