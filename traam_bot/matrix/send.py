@@ -119,13 +119,7 @@ class Sender:
             return Outcome(error=type(exc).__name__)
         if isinstance(resp, RoomSendResponse):
             return Outcome(event_id=resp.event_id)
-        if isinstance(resp, ErrorResponse):
-            error = f"{resp.status_code} {resp.message}"
-            if resp.status_code in PERMANENT_ERRORS:
-                return Outcome(refused=resp.status_code, error=error)
-            wait = (resp.retry_after_ms or 0) / 1000 or None
-            return Outcome(error=error, wait=wait)
-        return Outcome(error=type(resp).__name__)
+        return failure(resp)
 
     async def attempt_file(self, room_id: str, out: Outgoing, txn: str) -> Outcome:
         """A file row: its data uploaded (encrypted when the room is), then its m.file sent
@@ -212,15 +206,23 @@ class Sender:
         return resp.events if isinstance(resp, RoomGetStateResponse) else None
 
 
-def upload_failure(resp: Any) -> Outcome:
-    """A failed upload, classified like a failed send: too large (413, whatever the body)
-    or forbidden is for good; anything else (5xx, 429, an unreadable answer) is retried."""
+def failure(resp: Any, what: str = "") -> Outcome:
+    """A homeserver's answer that is not a success: refused for good (PERMANENT_ERRORS) or
+    to retry, after the wait it asked for if any; `what` prefixes the error ("upload: ")."""
     if not isinstance(resp, ErrorResponse):
-        return Outcome(error=f"upload: {type(resp).__name__}")
-    error = f"upload: {resp.status_code} {resp.message}"
+        return Outcome(error=f"{what}{type(resp).__name__}")
+    error = f"{what}{resp.status_code} {resp.message}"
     if resp.status_code in PERMANENT_ERRORS:
         return Outcome(refused=resp.status_code, error=error)
-    if getattr(getattr(resp, "transport_response", None), "status", None) == 413:
-        return Outcome(refused="M_TOO_LARGE", error=error)
     wait = (resp.retry_after_ms or 0) / 1000 or None
     return Outcome(error=error, wait=wait)
+
+
+def upload_failure(resp: Any) -> Outcome:
+    """A failed upload, classified like a failed send (`failure`), except that a 413 is too
+    large for good whatever its body (a proxy's own 413 has no Matrix error code)."""
+    too_large = getattr(getattr(resp, "transport_response", None), "status", None) == 413
+    if (isinstance(resp, ErrorResponse) and too_large
+            and resp.status_code not in PERMANENT_ERRORS):
+        return Outcome(refused="M_TOO_LARGE", error=f"upload: {resp.status_code} {resp.message}")
+    return failure(resp, "upload: ")
