@@ -17,7 +17,7 @@ from traam_bot.commands.dispatcher import Dispatcher
 from traam_bot.commands.router import Router
 from traam_bot.config import Settings, load_directory
 from traam_bot.config.holidays import programme_of
-from traam_bot.domain.failures import failure_summary
+from traam_bot.domain.failures import log_failure
 from traam_bot.domain.health import Health
 from traam_bot.domain.instance import InstanceOwner
 from traam_bot.domain.metrics import NO_METRICS, Metrics
@@ -284,8 +284,7 @@ async def _start_schedules(services: Services, units: UnitsOfWork, timers: ApsTi
     except Interrupted:
         pass
     except Exception as exc:  # the message may quote a reminder's text: DEBUG only
-        log.error("schedules could not start\n%s", failure_summary(exc))
-        log.debug("schedules could not start", exc_info=True)
+        log_failure(log, exc, "schedules could not start")
     if ready is not None:
         ready.set()
 

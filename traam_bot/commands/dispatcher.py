@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from traam_bot.commands.router import Router
-from traam_bot.domain.failures import failure_summary
+from traam_bot.domain.failures import log_failure
 from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.domain.notices import apology, notice_key, withheld_notice
@@ -57,9 +57,8 @@ class Dispatcher:
         except StoreUnavailable:
             raise
         except Exception as exc:  # the message may quote the event's text: DEBUG only
-            log.error("handling failed for event %s in %s\n%s", event.event_id, event.room_id,
-                      failure_summary(exc))
-            log.debug("handling failed for event %s", event.event_id, exc_info=True)
+            log_failure(log, exc, "handling failed for event %s in %s", event.event_id,
+                        event.room_id)
             in_flight = await self._failed(event, room)
             kind += "_failed"
         log.info("event %s (%s) handled in %s", event.event_id, kind, event.room_id)

@@ -5,6 +5,7 @@ error's parameters, a parser's input, a body). The full exception is logged at D
 
 from __future__ import annotations
 
+import logging
 import traceback
 
 MAX_CHAINED = 5  # causes and contexts followed ("during handling of… another exception")
@@ -33,3 +34,10 @@ def failure_summary(exc: BaseException) -> str:
         lines.append(f"{name} (message masqué)")
         blocks.append("\n".join(lines))
     return "\n\nPuis :\n".join(blocks)
+
+
+def log_failure(log: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
+    """`message` at ERROR with the failure's frames and type (`failure_summary`), the whole
+    exception, message included, at DEBUG only."""
+    log.error(message + "\n%s", *args, failure_summary(exc))
+    log.debug(message, *args, exc_info=exc)

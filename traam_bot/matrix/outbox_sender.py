@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from traam_bot.domain.failures import failure_summary
+from traam_bot.domain.failures import log_failure
 from traam_bot.domain.health import Health
 from traam_bot.domain.metrics import NO_METRICS, Metrics
 from traam_bot.domain.outbox import OutboxItem
@@ -115,8 +115,7 @@ class OutboxSender:
         except Interrupted:
             return
         except Exception as exc:  # a row that fails to load may be quoted: DEBUG only
-            log.error("outbox could not be read; retrying later\n%s", failure_summary(exc))
-            log.debug("outbox could not be read", exc_info=True)
+            log_failure(log, exc, "outbox could not be read; retrying later")
             return
         for item in items:
             self._enqueue(item)
@@ -140,8 +139,7 @@ class OutboxSender:
             del self._workers[key]
         error = None if task.cancelled() else task.exception()
         if error is not None:  # its message may quote a row's text: DEBUG only
-            log.error("outbox worker for %s died\n%s", key, failure_summary(error))
-            log.debug("outbox worker for %s died", key, exc_info=error)
+            log_failure(log, error, "outbox worker for %s died", key)
         if self._queues.get(key) and not self.stopping.is_set():
             self._workers[key] = asyncio.create_task(self._drain(key))  # rows came meanwhile
 
@@ -155,9 +153,7 @@ class OutboxSender:
             except Interrupted:
                 return  # stopping: the row stays pending in the table
             except Exception as exc:  # the message may quote the row's text: DEBUG only
-                log.error("outbox row %s: unexpected error; retrying\n%s", item.id,
-                          failure_summary(exc))
-                log.debug("outbox row %s: unexpected error", item.id, exc_info=True)
+                log_failure(log, exc, "outbox row %s: unexpected error; retrying", item.id)
                 wait = 0.0
             self._settle(item.id)
             if wait is None:

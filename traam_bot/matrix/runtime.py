@@ -24,7 +24,7 @@ from nio import (
     SyncResponse,
 )
 
-from traam_bot.domain.failures import failure_summary
+from traam_bot.domain.failures import log_failure
 from traam_bot.domain.health import Health
 from traam_bot.domain.model import Edit, Incoming, Redaction, RoomView
 from traam_bot.matrix.calls import Backoff, checked, describe, upload_keys
@@ -306,9 +306,7 @@ class Runtime:
         except Interrupted:
             raise
         except Exception as exc:  # the message may quote the event's text: DEBUG only
-            log.error("handler failed for event %s in %s\n%s", event_id or "-", room_id,
-                      failure_summary(exc))
-            log.debug("handler failed for event %s", event_id or "-", exc_info=True)
+            log_failure(log, exc, "handler failed for event %s in %s", event_id or "-", room_id)
 
     async def _handled(self, event_ids: list[str]) -> set[str]:
         return await self.patience.run(partial(self.sink.handled, event_ids),

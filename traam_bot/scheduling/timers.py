@@ -18,6 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from traam_bot.domain.backoff import Backoff
+from traam_bot.domain.failures import log_failure
 from traam_bot.domain.health import Health
 from traam_bot.services.retry import DATABASE_CAP, Interrupted, Patience
 from traam_bot.services.units import StoreUnavailable
@@ -78,8 +79,8 @@ class ApsTimers:
                 await self._patience.run(job, what)
             except Interrupted:
                 pass
-            except Exception:
-                log.exception("daily job %s failed; tried again tomorrow", job_id)
+            except Exception as exc:  # the message may quote stored text: DEBUG only
+                log_failure(log, exc, "daily job %s failed; tried again tomorrow", job_id)
 
         # the trigger's own zone: a CronTrigger without one takes the machine's, not the
         # scheduler's

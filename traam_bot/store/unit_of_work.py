@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from traam_bot.domain.failures import failure_summary
+from traam_bot.domain.failures import log_failure
 from traam_bot.services.units import StoreUnavailable
 from traam_bot.store.database import Database, upgrade
 from traam_bot.store.directory_repo import DirectoryRepo
@@ -50,8 +50,7 @@ class UnitOfWork:
             try:
                 action()
             except Exception as exc:  # the message may quote stored text: DEBUG only
-                log.error("after-commit action failed\n%s", failure_summary(exc))
-                log.debug("after-commit action failed", exc_info=True)
+                log_failure(log, exc, "after-commit action failed")
 
 
 class UnitsOfWork:
