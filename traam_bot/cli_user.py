@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from traam_bot.cli_french import say
 from traam_bot.config import load_settings
@@ -16,14 +17,15 @@ from traam_bot.domain.text import plural
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def add_user_parser(verbs: argparse._SubParsersAction, with_config: object) -> None:
+def add_user_parser(verbs: argparse._SubParsersAction,
+                    with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
+                    ) -> None:
     user = verbs.add_parser("user", help="données personnelles d’une personne (RGPD)")
     user_verbs = user.add_subparsers(dest="user_verb", metavar="action",
                                      parser_class=type(user))
     user_verbs.required = True
     forget = user_verbs.add_parser(
         "forget", help="efface les données d’une personne (comme !oublier, sans confirmation)")
-    assert callable(with_config)
     with_config(forget)
     forget.add_argument("user_id", metavar="IDENTIFIANT",
                         help="identifiant Matrix de la personne, par ex. @nom:serveur")
@@ -68,8 +70,7 @@ async def user_command(args: argparse.Namespace) -> int:
         erasure = await PrivacyService(settings.retention.years, no_timers).forget(
             uow, user, args.names)
     say(describe(user, erasure))
-    roles = [role for role, ids in (("admins", settings.admins),
-                                    ("referents", settings.referents)) if user in ids]
+    roles = settings.listed_in(user)
     if roles:
         say(f"Attention : {user} figure encore dans {' et '.join(roles)} de la configuration "
             f"({args.config}) ; retirez cet identifiant de la liste, sinon un référent "

@@ -31,12 +31,12 @@ def _label(ctx: Context, project_id: str) -> str:
     return project.label if project is not None else project_id
 
 
+ROLES = {"admins": "administrateurs", "referents": "référents"}
+
+
 def configured_as(ctx: Context) -> tuple[str, ...]:
     """Where the configuration names them (the bot cannot forget those lists)."""
-    settings = ctx.services.settings
-    return tuple(role for role, ids in (("administrateurs", settings.admins),
-                                        ("référents", settings.referents))
-                 if ctx.sender in ids)
+    return tuple(ROLES[key] for key in ctx.services.settings.listed_in(ctx.sender))
 
 
 async def mydata(ctx: Context) -> Reply:

@@ -233,6 +233,12 @@ class Settings(Strict):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def listed_in(self, user_id: str) -> tuple[str, ...]:
+        """The keys of this file that name `user_id` ("admins", "referents"): what the bot
+        cannot forget for them (an operator edits the file)."""
+        return tuple(key for key, ids in (("admins", self.admins),
+                                          ("referents", self.referents)) if user_id in ids)
+
     @property
     def servers(self) -> tuple[str, ...]:
         if self.allowed_servers is None:

@@ -116,8 +116,8 @@ class PrivacyRepo:
                 await s.delete(row)
                 continue
             data = scrub_json(out.to_json(), scrub)
-            if out.notify == user or data.get("notify") == FORGOTTEN:
-                data.pop("notify", None)
+            if data.get("notify") == FORGOTTEN:  # whom to tell of a failure was them
+                del data["notify"]
             row.payload = json.dumps(data, ensure_ascii=False)
         return changed
 
